@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "spark-image-tool",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "spark-image-tool", targets: ["spark-image-tool"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C shims: typed wrappers over the system libraries, nothing else.
+        .target(name: "CArchive", linkerSettings: [.linkedLibrary("archive")]),
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+
+        // Pure modules: no I/O.
+        .target(name: "OCI"),
+        .target(name: "Dockerfile"),
+
+        // I/O modules.
+        .target(name: "Archive", dependencies: [
+            "CArchive", "CZlib", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Store", dependencies: ["OCI", "Archive"]),
+        .target(name: "Spark", dependencies: ["OCI"]),
+        .target(name: "Builder", dependencies: ["OCI", "Archive", "Store", "Dockerfile", "Spark"]),
+        .executableTarget(name: "spark-image-tool", dependencies: [
+            "Builder", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "SparkTests", dependencies: ["Spark"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+print("spark-image-tool: under construction")

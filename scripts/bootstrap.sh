@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian package the project, its tests and its scripts need. Safe to run again:
+# it only calls apt-get when something is missing.
+set -euo pipefail
+
+packages=(
+  # C libraries we link against
+  libarchive-dev libcurl4-openssl-dev zlib1g-dev pkg-config
+  # test peers and validators nobody here wrote
+  docker-registry docker.io skopeo umoci
+  # base images (make-base-image.sh) and the tiny test base
+  mmdebstrap busybox-static
+  # test certificates, htpasswd, compression references for the benchmark
+  openssl apache2-utils pigz zstd
+  # pyspark from PyPI for the quickstart
+  python3 python3-pip ca-certificates curl jq
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "bootstrap: installing ${missing[*]}" >&2
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
