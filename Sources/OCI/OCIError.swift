@@ -1,0 +1,17 @@
+/// Errors from parsing OCI values. Each message names the offending text.
+public enum OCIError: Error, Equatable, Sendable, CustomStringConvertible {
+    case invalidDigest(String, reason: String)
+    case invalidReference(String, reason: String)
+    case invalidPlatform(String)
+
+    public var description: String {
+        switch self {
+        case .invalidDigest(let text, let reason):
+            "invalid digest '\(text)': \(reason)"
+        case .invalidReference(let text, let reason):
+            "invalid image reference '\(text)': \(reason)"
+        case .invalidPlatform(let text):
+            "invalid platform '\(text)': expected OS/ARCH[/VARIANT], for example linux/amd64"
+        }
+    }
+}
