@@ -1,0 +1,104 @@
+import Crypto
+import Foundation
+
+/// One stage of a streaming pipeline: bytes go in, and (for filters) come out into the next stage.
+public protocol ByteSink: AnyObject {
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+    /// Flushes everything buffered into the next stage and finishes it.
+    func finish() throws
+}
+
+extension ByteSink {
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+}
+
+/// Counts and SHA-256-hashes what passes through.
+public final class HashingSink: ByteSink {
+    private let next: any ByteSink
+    private var hasher = SHA256()
+    public private(set) var byteCount: Int64 = 0
+    public private(set) var digestHex: String?
+
+    public init(next: any ByteSink) { self.next = next }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        hasher.update(bufferPointer: bytes)
+        byteCount += Int64(bytes.count)
+        try next.write(bytes)
+    }
+
+    public func finish() throws {
+        digestHex = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        try next.finish()
+    }
+}
+
+/// Discards bytes; for hashing without storing.
+public final class NullSink: ByteSink {
+    public init() {}
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {}
+    public func finish() throws {}
+}
+
+/// Buffered writes to a new file. The file must not exist: callers write to a fresh temporary name
+/// and rename it into place, so a half-written file never appears under its final name.
+public final class FileSink: ByteSink {
+    public let path: String
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+    private let capacity = 1 << 20
+
+    public init(creating path: String, mode: mode_t = 0o644) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw ArchiveError(path: path, "cannot create: \(String(cString: strerror(errno)))") }
+        buffer.reserveCapacity(capacity)
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if buffer.count + bytes.count > capacity { try flush() }
+        if bytes.count >= capacity {
+            try writeAll(bytes)
+        } else {
+            buffer.append(contentsOf: bytes)
+        }
+    }
+
+    public func finish() throws {
+        try flush()
+        guard close(fd) == 0 else {
+            fd = -1
+            throw ArchiveError(path: path, "cannot close: \(String(cString: strerror(errno)))")
+        }
+        fd = -1
+    }
+
+    private func flush() throws {
+        try buffer.withUnsafeBytes { try writeAll($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw ArchiveError(path: path, "cannot write: \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+    }
+}
+
+/// Collects bytes in memory; only for small things such as JSON documents and tests.
+public final class MemorySink: ByteSink {
+    public private(set) var bytes: [UInt8] = []
+    public init() {}
+    public func write(_ bytes: UnsafeRawBufferPointer) throws { self.bytes.append(contentsOf: bytes) }
+    public func finish() throws {}
+}

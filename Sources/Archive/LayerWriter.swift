@@ -1,0 +1,74 @@
+/// How a layer's tar stream is compressed on its way to disk.
+public enum StreamCompression: Sendable, Equatable {
+    case none
+    case gzip(level: Int32)
+}
+
+/// The two identities of a layer: `diffID` hashes the tar, `digest` hashes the stored blob.
+public struct LayerDigests: Sendable, Equatable {
+    public var diffIDHex: String
+    public var uncompressedSize: Int64
+    public var digestHex: String
+    public var compressedSize: Int64
+}
+
+/// The single streaming pass that turns tar entries into a layer blob:
+/// tar → SHA-256 (diff_id) → compression → SHA-256 (digest) → file.
+/// Memory use is the size of the buffers, whatever the size of the files.
+public final class LayerWriter {
+    public let tar: TarWriter
+    private let uncompressed: HashingSink
+    private let compressed: HashingSink
+
+    public init(outputPath: String, compression: StreamCompression) throws {
+        let (uncompressed, compressed) = try Self.pipeline(outputPath: outputPath, compression: compression)
+        self.uncompressed = uncompressed
+        self.compressed = compressed
+        tar = try TarWriter(sink: uncompressed)
+    }
+
+    /// Ends the tar stream, flushes the file and returns both digests.
+    public func finish() throws -> LayerDigests {
+        try tar.finish()
+        return Self.digests(uncompressed, compressed)
+    }
+
+    /// Stores an existing tarball (plain or compressed in any format libarchive reads) as a
+    /// layer blob: decompresses it, checks it is a tar, and recompresses it.
+    public static func importTarball(at path: String, outputPath: String, compression: StreamCompression) throws -> LayerDigests {
+        let reader = try TarReader(path: path, raw: true)
+        guard try reader.next() != nil else { throw ArchiveError(path: path, "empty file, not a tar archive") }
+        let (uncompressed, compressed) = try pipeline(outputPath: outputPath, compression: compression)
+        var header: [UInt8] = []
+        try reader.readData { chunk in
+            if header.count < 512 { header.append(contentsOf: chunk.prefix(512 - header.count)) }
+            try uncompressed.write(chunk)
+        }
+        guard isTarHeader(header) else {
+            throw ArchiveError(path: path, "not a tar archive (no ustar header in the first block); a rootfs: base must be a tar or compressed tar of a root file system")
+        }
+        try uncompressed.finish()
+        return digests(uncompressed, compressed)
+    }
+
+    private static func pipeline(outputPath: String, compression: StreamCompression) throws -> (HashingSink, HashingSink) {
+        let compressed = HashingSink(next: try FileSink(creating: outputPath))
+        switch compression {
+        case .none:
+            return (HashingSink(next: compressed), compressed)
+        case .gzip(let level):
+            return (HashingSink(next: try GzipSink(next: compressed, level: level)), compressed)
+        }
+    }
+
+    private static func digests(_ uncompressed: HashingSink, _ compressed: HashingSink) -> LayerDigests {
+        LayerDigests(diffIDHex: uncompressed.digestHex!, uncompressedSize: uncompressed.byteCount,
+                     digestHex: compressed.digestHex!, compressedSize: compressed.byteCount)
+    }
+
+    /// A ustar or GNU tar header block carries "ustar" at offset 257; an empty archive is all zeros.
+    private static func isTarHeader(_ block: [UInt8]) -> Bool {
+        guard block.count == 512 else { return false }
+        return Array(block[257..<262]) == Array("ustar".utf8) || block.allSatisfy { $0 == 0 }
+    }
+}

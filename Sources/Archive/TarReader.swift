@@ -1,0 +1,79 @@
+import CArchive
+import Foundation
+
+/// Reads a tar file entry by entry through libarchive, whatever its compression.
+public final class TarReader {
+    public let path: String
+    private let archive: OpaquePointer
+    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
+
+    /// - Parameter raw: read the file as one decompressed stream instead of as a tar.
+    public init(path: String, raw: Bool = false) throws {
+        guard let archive = archive_read_new() else { throw ArchiveError(path: path, "libarchive: out of memory") }
+        self.path = path
+        self.archive = archive
+        archive_read_support_filter_all(archive)
+        if raw {
+            archive_read_support_format_raw(archive)
+        } else {
+            archive_read_support_format_tar(archive)
+            archive_read_support_format_gnutar(archive)
+        }
+        guard archive_read_open_filename(archive, path, 1 << 20) == ARCHIVE_OK else {
+            let message = TarWriter.message(archive)
+            archive_read_free(archive)
+            throw ArchiveError(path: path, "cannot open: \(message)")
+        }
+    }
+
+    deinit { archive_read_free(archive) }
+
+    /// The next entry's header, or nil at the end of the archive.
+    public func next() throws -> TarEntry? {
+        var header: OpaquePointer?
+        let status = archive_read_next_header(archive, &header)
+        if status == ARCHIVE_EOF { return nil }
+        guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let header else {
+            throw ArchiveError(path: path, "not a readable tar archive: \(TarWriter.message(archive))")
+        }
+        return try entry(from: header)
+    }
+
+    /// Streams the current entry's data.
+    public func readData(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        while true {
+            let count = buffer.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress, $0.count) }
+            if count == 0 { return }
+            guard count > 0 else { throw ArchiveError(path: path, "corrupt or truncated archive: \(TarWriter.message(archive))") }
+            try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+        }
+    }
+
+    public func readAll() throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try readData { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    private func entry(from header: OpaquePointer) throws -> TarEntry {
+        let name = archive_entry_pathname_utf8(header) ?? archive_entry_pathname(header)
+        let path = name.map { String(cString: $0) } ?? ""
+        let kind: TarEntry.Kind
+        if let hardlink = archive_entry_hardlink_utf8(header) ?? archive_entry_hardlink(header) {
+            kind = .hardlink(target: String(cString: hardlink))
+        } else {
+            switch UInt32(archive_entry_filetype(header)) {
+            case carchive_ifdir: kind = .directory
+            case carchive_ifreg: kind = .file(size: archive_entry_size(header))
+            case carchive_iflnk:
+                let target = archive_entry_symlink_utf8(header) ?? archive_entry_symlink(header)
+                kind = .symlink(target: target.map { String(cString: $0) } ?? "")
+            default:
+                throw ArchiveError(path: self.path, "entry '\(path)' is a device, FIFO or socket, which image layers here do not support")
+            }
+        }
+        return TarEntry(path: path, kind: kind, mode: UInt32(archive_entry_perm(header)),
+                        uid: Int(archive_entry_uid(header)), gid: Int(archive_entry_gid(header)),
+                        mtime: Int64(archive_entry_mtime(header)))
+    }
+}

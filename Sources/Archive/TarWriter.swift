@@ -1,0 +1,135 @@
+import CArchive
+import Foundation
+
+/// Writes a tar stream into a sink through libarchive. The format is POSIX pax in its
+/// restricted form: plain ustar headers, plus pax records only where ustar cannot hold a value
+/// (long or non-ASCII names, large sizes), which keeps the output deterministic and portable.
+public final class TarWriter {
+    private let archive: OpaquePointer
+    private let sink: any ByteSink
+    private var sinkError: (any Error)?
+    private var readBuffer = [UInt8](repeating: 0, count: 1 << 20)
+    /// Called with the number of content bytes written, for progress.
+    public var onBytes: ((Int64) -> Void)?
+
+    public init(sink: any ByteSink) throws {
+        guard let archive = archive_write_new() else { throw ArchiveError(path: nil, "libarchive: out of memory") }
+        self.archive = archive
+        self.sink = sink
+        archive_write_set_format_pax_restricted(archive)
+        // Names are written as their UTF-8 bytes whatever the process locale, so the bytes (and
+        // digests) do not depend on the machine's LANG.
+        archive_write_set_format_option(archive, "pax", "hdrcharset", "BINARY")
+        archive_write_add_filter_none(archive)
+        // No padding of the last record to 10 KiB: the stream ends after the two zero blocks.
+        archive_write_set_bytes_in_last_block(archive, 1)
+        let opened = archive_write_open2(archive, Unmanaged.passUnretained(self).toOpaque(), nil, { _, context, buffer, length in
+            let writer = Unmanaged<TarWriter>.fromOpaque(context!).takeUnretainedValue()
+            do {
+                try writer.sink.write(UnsafeRawBufferPointer(start: buffer, count: length))
+                return length
+            } catch {
+                writer.sinkError = error
+                return -1
+            }
+        }, nil, nil)
+        guard opened == ARCHIVE_OK else { throw ArchiveError(path: nil, "libarchive: \(Self.message(archive))") }
+    }
+
+    deinit { archive_write_free(archive) }
+
+    /// Appends one entry; for regular files, `contents` supplies exactly `entry.size` bytes.
+    public func append(_ entry: TarEntry, contents: EntryContents = .none) throws {
+        let header = try makeHeader(entry)
+        defer { archive_entry_free(header) }
+        try check(archive_write_header(archive, header), path: entry.path)
+        switch contents {
+        case .none:
+            break
+        case .bytes(let bytes):
+            guard Int64(bytes.count) == entry.size else {
+                throw ArchiveError(path: entry.path, "expected \(entry.size) bytes, got \(bytes.count)")
+            }
+            try bytes.withUnsafeBytes { try writeData($0, path: entry.path) }
+        case .file(let path):
+            try copyFile(at: path, expectedSize: entry.size)
+        }
+        try check(archive_write_finish_entry(archive), path: entry.path)
+    }
+
+    /// Appends an entry whose bytes are produced by `body`, for copying entries from another archive.
+    public func append(_ entry: TarEntry, streaming body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        let header = try makeHeader(entry)
+        defer { archive_entry_free(header) }
+        try check(archive_write_header(archive, header), path: entry.path)
+        try body { try self.writeData($0, path: entry.path) }
+        try check(archive_write_finish_entry(archive), path: entry.path)
+    }
+
+    /// Writes the end-of-archive blocks and finishes the sink.
+    public func finish() throws {
+        try check(archive_write_close(archive), path: nil)
+        try sink.finish()
+    }
+
+    private func makeHeader(_ entry: TarEntry) throws -> OpaquePointer {
+        guard let header = archive_entry_new() else { throw ArchiveError(path: entry.path, "libarchive: out of memory") }
+        archive_entry_copy_pathname(header, entry.path)
+        archive_entry_set_perm(header, mode_t(entry.mode & 0o7777))
+        archive_entry_set_uid(header, la_int64_t(entry.uid))
+        archive_entry_set_gid(header, la_int64_t(entry.gid))
+        archive_entry_set_mtime(header, time_t(entry.mtime), 0)
+        switch entry.kind {
+        case .directory:
+            archive_entry_set_filetype(header, carchive_ifdir)
+        case .file(let size):
+            archive_entry_set_filetype(header, carchive_ifreg)
+            archive_entry_set_size(header, la_int64_t(size))
+        case .symlink(let target):
+            archive_entry_set_filetype(header, carchive_iflnk)
+            archive_entry_copy_symlink(header, target)
+        case .hardlink(let target):
+            archive_entry_set_filetype(header, carchive_ifreg)
+            archive_entry_copy_hardlink(header, target)
+        }
+        return header
+    }
+
+    private func copyFile(at path: String, expectedSize: Int64) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ArchiveError(path: path, "cannot read: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var remaining = expectedSize
+        while remaining > 0 {
+            let count = try readBuffer.withUnsafeMutableBytes { buffer -> Int in
+                let n = read(fd, buffer.baseAddress, min(buffer.count, Int(clamping: remaining)))
+                if n < 0 && errno != EINTR { throw ArchiveError(path: path, "cannot read: \(String(cString: strerror(errno)))") }
+                return max(n, 0)
+            }
+            if count == 0 { throw ArchiveError(path: path, "file shrank while it was being read; is something writing to it?") }
+            try readBuffer.withUnsafeBytes { try writeData(UnsafeRawBufferPointer(rebasing: $0[..<count]), path: path) }
+            remaining -= Int64(count)
+        }
+    }
+
+    private func writeData(_ bytes: UnsafeRawBufferPointer, path: String?) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = archive_write_data(archive, bytes.baseAddress! + offset, bytes.count - offset)
+            guard written > 0 else { try check(Int32(ARCHIVE_FATAL), path: path); return }
+            offset += written
+        }
+        onBytes?(Int64(bytes.count))
+    }
+
+    private func check(_ status: Int32, path: String?) throws {
+        if let sinkError { throw sinkError }
+        guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
+            throw ArchiveError(path: path, "tar: \(Self.message(archive))")
+        }
+    }
+
+    static func message(_ archive: OpaquePointer) -> String {
+        archive_error_string(archive).map { String(cString: $0) } ?? "unknown libarchive error"
+    }
+}
