@@ -1,1 +1,143 @@
-// Placeholder until the module lands.
+import Archive
+import Foundation
+import OCI
+
+/// The local image store: an OCI image layout (`oci-layout`, `index.json`, `blobs/sha256/`).
+/// Blobs are written under a temporary name in `ingest/` and renamed to their digest only once
+/// the content is complete and hashed, so a killed process never leaves a corrupt blob behind.
+public struct Store: Sendable {
+    public let root: String
+
+    /// Opens the layout at `root`, creating it if the directory is empty or missing.
+    public init(root: String) throws(StoreError) {
+        self.root = root
+        let marker = "\(root)/oci-layout"
+        if FileManager.default.fileExists(atPath: marker) {
+            guard let data = FileManager.default.contents(atPath: marker),
+                  let layout = try? CanonicalJSON.decode(ImageLayoutMarker.self, from: data),
+                  layout.imageLayoutVersion.hasPrefix("1.") else {
+                throw .notALayout(root, reason: "oci-layout is unreadable or not version 1.x")
+            }
+        } else {
+            try create()
+        }
+    }
+
+    public static var defaultRoot: String {
+        let env = ProcessInfo.processInfo.environment
+        let cache = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(NSHomeDirectory())/.cache"
+        return "\(cache)/spark-image-tool/store"
+    }
+
+    public func blobPath(_ digest: Digest) -> String { "\(root)/blobs/\(digest.algorithm)/\(digest.encoded)" }
+
+    public func hasBlob(_ digest: Digest) -> Bool { FileManager.default.fileExists(atPath: blobPath(digest)) }
+
+    public func blobSize(_ digest: Digest) throws(StoreError) -> Int64 {
+        var info = stat()
+        guard stat(blobPath(digest), &info) == 0 else { throw .missingBlob(digest) }
+        return Int64(info.st_size)
+    }
+
+    /// Stores `bytes` (a manifest, config or index) and returns its digest.
+    @discardableResult
+    public func putBlob(_ bytes: [UInt8]) throws(StoreError) -> Digest {
+        try ingest { path in
+            let sink = HashingSink(next: try FileSink(creating: path))
+            try sink.write(bytes)
+            try sink.finish()
+            return Digest(sha256Hex: sink.digestHex!)
+        }
+    }
+
+    /// Reads a small blob and checks that it hashes to its digest.
+    public func readBlob(_ digest: Digest) throws(StoreError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: blobPath(digest)) else { throw .missingBlob(digest) }
+        let bytes = [UInt8](data)
+        let sink = HashingSink(next: NullSink())
+        do {
+            try sink.write(bytes)
+            try sink.finish()
+        } catch { throw .io(blobPath(digest), "\(error)") }
+        guard Digest(sha256Hex: sink.digestHex!) == digest else {
+            throw .corruptBlob(digest, reason: "its content hashes to sha256:\(sink.digestHex!)")
+        }
+        return bytes
+    }
+
+    public func readJSON<T: Decodable>(_ type: T.Type, _ digest: Digest) throws(StoreError) -> T {
+        let bytes = try readBlob(digest)
+        do { return try CanonicalJSON.decode(type, from: bytes) } catch {
+            throw .corruptBlob(digest, reason: "not a valid \(type): \(error)")
+        }
+    }
+
+    /// Writes a blob through `write`, which receives a fresh temporary path and returns the digest
+    /// of what it wrote there. The file is then renamed to that digest; if the store already has
+    /// the blob, the temporary file is dropped.
+    public func ingest(_ write: (String) throws -> Digest) throws(StoreError) -> Digest {
+        let temporary = "\(root)/ingest/\(UUID().uuidString)"
+        do {
+            let digest = try write(temporary)
+            try commit(temporary, as: digest)
+            return digest
+        } catch {
+            unlink(temporary)
+            if let storeError = error as? StoreError { throw storeError }
+            throw .io(temporary, "\(error)")
+        }
+    }
+
+    /// Streams a blob whose digest is known in advance (from a manifest) into the store, and
+    /// refuses it if the bytes do not match.
+    public func ingest(expected: Digest, source: String, _ write: (any ByteSink) throws -> Void) throws(StoreError) {
+        _ = try ingest { path in
+            let sink = HashingSink(next: try FileSink(creating: path))
+            try write(sink)
+            try sink.finish()
+            let actual = Digest(sha256Hex: sink.digestHex!)
+            guard actual == expected else { throw StoreError.digestMismatch(expected: expected, actual: actual, source: source) }
+            return actual
+        }
+    }
+
+    private func commit(_ temporary: String, as digest: Digest) throws {
+        let final = blobPath(digest)
+        if FileManager.default.fileExists(atPath: final) {
+            unlink(temporary)
+        } else if rename(temporary, final) != 0 {
+            throw StoreError.io(final, "cannot rename blob into place: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    private func create() throws(StoreError) {
+        do {
+            for dir in ["blobs/sha256", "ingest", "cache/layers"] {
+                try FileManager.default.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true)
+            }
+            try writeAtomically(CanonicalJSON.encode(ImageIndex(mediaType: MediaType.ociIndex, manifests: [])), to: "\(root)/index.json")
+            try writeAtomically(CanonicalJSON.encode(ImageLayoutMarker()), to: "\(root)/oci-layout")
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw .io(root, "cannot create the image store: \(error)")
+        }
+    }
+
+    /// Replaces a small file by writing a sibling and renaming it over the original.
+    func writeAtomically(_ bytes: [UInt8], to path: String) throws(StoreError) {
+        let temporary = "\(path).\(UUID().uuidString).tmp"
+        do {
+            let sink = try FileSink(creating: temporary)
+            try sink.write(bytes)
+            try sink.finish()
+        } catch {
+            unlink(temporary)
+            throw .io(path, "\(error)")
+        }
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw .io(path, "cannot replace: \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Archive
+import Foundation
+import OCI
+
+public enum ExportFormat: String, CaseIterable, Sendable {
+    /// An OCI image layout in a tar, as skopeo's `oci-archive:` reads it.
+    case ociArchive = "oci-archive"
+    /// What `docker load` reads: `manifest.json` next to the blobs. The archive is also a valid
+    /// OCI layout, as Docker 25's own `docker save` output is.
+    case dockerArchive = "docker-archive"
+}
+
+/// One line of a docker-archive's `manifest.json`.
+struct DockerArchiveManifest: Codable {
+    var config: String
+    var repoTags: [String]
+    var layers: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case config = "Config", repoTags = "RepoTags", layers = "Layers"
+    }
+}
+
+extension Store {
+    /// Writes the named images into one archive at `path`. The file appears only when complete.
+    public func export(_ references: [ImageReference], format: ExportFormat, to path: String,
+                       platform: Platform = .host) throws(StoreError) {
+        var descriptors: [Descriptor] = []
+        var blobs: [Digest: Descriptor] = [:]
+        var dockerManifests: [DockerArchiveManifest] = []
+        for reference in references {
+            guard var descriptor = try resolve(reference) else { throw .notFound(reference.description) }
+            if format == .dockerArchive {
+                descriptor = try image(descriptor, platform: platform).manifestDescriptor
+                let manifest = try readJSON(ImageManifest.self, descriptor.digest)
+                dockerManifests.append(DockerArchiveManifest(
+                    config: Self.archivePath(manifest.config.digest), repoTags: [reference.familiarDescription],
+                    layers: manifest.layers.map { Self.archivePath($0.digest) }))
+            }
+            descriptor.annotations = [Annotation.refName: reference.description, Annotation.containerdImageName: reference.description]
+            descriptors.append(descriptor)
+            for blob in try reachableBlobs(from: descriptor) { blobs[blob.digest] = blob }
+        }
+        var metadata: [(String, [UInt8])] = []
+        do {
+            metadata.append(("oci-layout", try CanonicalJSON.encode(ImageLayoutMarker())))
+            metadata.append(("index.json", try CanonicalJSON.encode(ImageIndex(manifests: descriptors))))
+            if format == .dockerArchive { metadata.append(("manifest.json", try CanonicalJSON.encode(dockerManifests))) }
+        } catch { throw .io(path, "cannot encode the archive's index: \(error)") }
+        try writeArchive(to: path, metadata: metadata, blobs: blobs.keys.sorted())
+    }
+
+    static func archivePath(_ digest: Digest) -> String { "blobs/\(digest.algorithm)/\(digest.encoded)" }
+
+    private func writeArchive(to path: String, metadata: [(String, [UInt8])], blobs: [Digest]) throws(StoreError) {
+        let temporary = "\(path).\(UUID().uuidString).partial"
+        do {
+            let tar = try TarWriter(sink: try FileSink(creating: temporary))
+            for (name, bytes) in metadata {
+                try tar.append(TarEntry(path: name, kind: .file(size: Int64(bytes.count)), mode: 0o644), contents: .bytes(bytes))
+            }
+            for dir in ["blobs", "blobs/sha256"] { try tar.append(TarEntry(path: dir, kind: .directory, mode: 0o755)) }
+            for digest in blobs {
+                guard hasBlob(digest) else { throw StoreError.missingBlob(digest) }
+                try tar.append(TarEntry(path: Self.archivePath(digest), kind: .file(size: try blobSize(digest)), mode: 0o644),
+                               contents: .file(path: blobPath(digest)))
+            }
+            try tar.finish()
+            guard rename(temporary, path) == 0 else {
+                throw StoreError.io(path, "cannot rename into place: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            unlink(temporary)
+            if let storeError = error as? StoreError { throw storeError }
+            throw .io(path, "\(error)")
+        }
+    }
+}

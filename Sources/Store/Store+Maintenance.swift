@@ -1,0 +1,81 @@
+import Archive
+import Foundation
+import OCI
+
+public struct GarbageCollection: Sendable, Equatable {
+    public init(removedBlobs: Int, freedBytes: Int64) {
+        self.removedBlobs = removedBlobs
+        self.freedBytes = freedBytes
+    }
+
+    public var removedBlobs: Int
+    public var freedBytes: Int64
+}
+
+extension Store {
+    /// Removes blobs no tag reaches, stale temporary files, and cache entries for removed blobs.
+    public func collectGarbage() throws(StoreError) -> GarbageCollection {
+        var live = Set<Digest>()
+        for tagged in try tags() {
+            for blob in try reachableBlobs(from: tagged.descriptor) { live.insert(blob.digest) }
+        }
+        var result = GarbageCollection(removedBlobs: 0, freedBytes: 0)
+        for digest in try storedBlobDigests() where !live.contains(digest) {
+            result.freedBytes += (try? blobSize(digest)) ?? 0
+            if unlink(blobPath(digest)) == 0 { result.removedBlobs += 1 }
+        }
+        removeStaleIngestFiles()
+        pruneLayerCache()
+        return result
+    }
+
+    /// Rehashes every blob and checks that every tag reaches only blobs that exist.
+    /// Returns the problems found; an empty list means the store is consistent.
+    public func verify() throws(StoreError) -> [String] {
+        var problems: [String] = []
+        for digest in try storedBlobDigests() {
+            do { try verifyBlob(digest) } catch { problems.append(error.description) }
+        }
+        for tagged in try tags() {
+            do {
+                for blob in try reachableBlobs(from: tagged.descriptor) where !hasBlob(blob.digest) {
+                    problems.append("\(tagged.reference): missing blob \(blob.digest)")
+                }
+            } catch {
+                problems.append("\(tagged.reference): \(error)")
+            }
+        }
+        return problems
+    }
+
+    /// Hashes a blob file of any size as a stream.
+    public func verifyBlob(_ digest: Digest) throws(StoreError) {
+        let path = blobPath(digest)
+        let sink = HashingSink(next: NullSink())
+        do {
+            let reader = try RawFileReader(path: path)
+            try reader.forEachChunk { try sink.write($0) }
+            try sink.finish()
+        } catch { throw .io(path, "\(error)") }
+        guard sink.digestHex == digest.encoded else {
+            throw .corruptBlob(digest, reason: "its content hashes to sha256:\(sink.digestHex!)")
+        }
+    }
+
+    func storedBlobDigests() throws(StoreError) -> [Digest] {
+        let dir = "\(root)/blobs/sha256"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { throw .io(dir, "cannot list") }
+        return names.compactMap { try? Digest(parsing: "sha256:\($0)") }.sorted()
+    }
+
+    /// Temporary files older than a day belong to builds that were killed.
+    private func removeStaleIngestFiles() {
+        let dir = "\(root)/ingest"
+        let cutoff = Date().addingTimeInterval(-86_400)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+            let path = "\(dir)/\(name)"
+            let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date()
+            if modified < cutoff { unlink(path) }
+        }
+    }
+}
