@@ -10,11 +10,11 @@ public enum ExportFormat: String, CaseIterable, Sendable {
     case dockerArchive = "docker-archive"
 }
 
-/// One line of a docker-archive's `manifest.json`.
-struct DockerArchiveManifest: Codable {
-    var config: String
-    var repoTags: [String]
-    var layers: [String]
+/// One image in a docker-archive's `manifest.json`.
+public struct DockerArchiveManifest: Codable, Sendable {
+    public var config: String
+    public var repoTags: [String]?
+    public var layers: [String]
 
     enum CodingKeys: String, CodingKey {
         case config = "Config", repoTags = "RepoTags", layers = "Layers"
@@ -50,7 +50,8 @@ extension Store {
         try writeArchive(to: path, metadata: metadata, blobs: blobs.keys.sorted())
     }
 
-    static func archivePath(_ digest: Digest) -> String { "blobs/\(digest.algorithm)/\(digest.encoded)" }
+    /// Where a blob sits inside a layout or archive.
+    public static func archivePath(_ digest: Digest) -> String { "blobs/\(digest.algorithm)/\(digest.encoded)" }
 
     private func writeArchive(to path: String, metadata: [(String, [UInt8])], blobs: [Digest]) throws(StoreError) {
         let temporary = "\(path).\(UUID().uuidString).partial"

@@ -1,0 +1,178 @@
+import Dockerfile
+import Foundation
+import OCI
+import Spark
+import Store
+
+/// One Dockerfile build: what to build from, and under which names to tag the result.
+public struct ImageBuildRequest: Sendable {
+    public var dockerfile: String
+    /// Where the Dockerfile came from, for error messages.
+    public var dockerfileName: String
+    public var buildArgs: [String: String]
+    public var mounts: [ContextMount]
+    /// Replaces the base image of the final stage (--base).
+    public var baseOverride: String?
+    public var references: [ImageReference]
+    public var format: ManifestFormat
+    public var platform: Platform
+
+    public init(dockerfile: String, dockerfileName: String, buildArgs: [String: String], mounts: [ContextMount],
+                baseOverride: String? = nil, references: [ImageReference], format: ManifestFormat = .oci, platform: Platform = .host) {
+        self.dockerfile = dockerfile
+        self.dockerfileName = dockerfileName
+        self.buildArgs = buildArgs
+        self.mounts = mounts
+        self.baseOverride = baseOverride
+        self.references = references
+        self.format = format
+        self.platform = platform
+    }
+}
+
+public struct BuiltImage: Sendable {
+    public var references: [ImageReference]
+    public var manifest: Descriptor
+    public var layers: [Descriptor]
+    public var newLayers: Int
+    public var cachedLayers: Int
+}
+
+/// Builds one Dockerfile into the store: stages in order, one layer per COPY/ADD.
+public struct ImageBuilder: Sendable {
+    public let store: Store
+    public let settings: LayerSettings
+    public let events: BuildEventHandler
+
+    public init(store: Store, settings: LayerSettings, events: @escaping BuildEventHandler) {
+        self.store = store
+        self.settings = settings
+        self.events = events
+    }
+
+    public func build(_ request: ImageBuildRequest) throws -> BuiltImage {
+        guard settings.compression != .zstd else {
+            throw BuildError("zstd layers are not supported yet", hint: "use --compression gzip (the default) or none")
+        }
+        let dockerfile = try Dockerfile.parse(request.dockerfile, file: request.dockerfileName)
+        let platform = request.platform
+        let planner = BuildPlanner(dockerfile: dockerfile, buildArgs: request.buildArgs,
+                                   platform: TargetPlatform(os: platform.os, architecture: platform.architecture, variant: platform.variant))
+        let stages = try planner.stages()
+        let context = BuildContext.readingIgnoreFile(mounts: request.mounts)
+        var run = StageRun(builder: self, request: request, context: context)
+        var built: [ImageAssembler] = []
+        for stage in stages {
+            let isFinal = stage.index == stages.count - 1
+            let base = try run.base(of: stage, override: isFinal ? request.baseOverride : nil, built: built)
+            built.append(try run.build(stage, on: base, planner: planner, built: built))
+        }
+        for name in planner.unusedBuildArgs {
+            events(.warning("build arg \(name) was not consumed by \(request.dockerfileName)"))
+        }
+        let final = built[built.count - 1]
+        let manifest = try final.write(to: store)
+        for reference in request.references {
+            try store.tag(manifest, as: reference)
+            events(.imageTagged(reference: reference.familiarDescription, digest: manifest.digest,
+                                size: final.layers.reduce(0) { $0 + $1.size }))
+        }
+        return BuiltImage(references: request.references, manifest: manifest, layers: final.layers,
+                          newLayers: run.newLayers, cachedLayers: run.cachedLayers)
+    }
+}
+
+/// The mutable part of one build: layer numbering and counts.
+private struct StageRun {
+    let builder: ImageBuilder
+    let request: ImageBuildRequest
+    let context: BuildContext
+    var layerCount = 0
+    var newLayers = 0
+    var cachedLayers = 0
+
+    init(builder: ImageBuilder, request: ImageBuildRequest, context: BuildContext) {
+        self.builder = builder
+        self.request = request
+        self.context = context
+    }
+
+    var importer: BaseImporter { BaseImporter(store: builder.store, settings: builder.settings, platform: request.platform) }
+
+    func base(of stage: StageHeader, override: String?, built: [ImageAssembler]) throws -> BaseImage {
+        let base: BaseImage
+        switch stage.base {
+        case .scratch where override == nil:
+            base = try importer.importBase(.scratch)
+        case .stage(let index) where override == nil:
+            base = built[index].asBase
+        default:
+            let name: String = override ?? { if case .image(let name) = stage.base { return name } else { return "scratch" } }()
+            do { base = try importer.importBase(try BaseSource(parsing: name)) } catch let error as BuildError {
+                throw error.at(request.dockerfileName, line: stage.line)
+            }
+        }
+        builder.events(.baseResolved(description: base.description, layers: base.layers.count))
+        return base
+    }
+
+    mutating func build(_ stage: StageHeader, on base: BaseImage, planner: BuildPlanner, built: [ImageAssembler]) throws -> ImageAssembler {
+        var image = ImageAssembler(base: base, epoch: builder.settings.epoch, format: request.format)
+        let plan = try planner.evaluate(stage, base: image.baseState)
+        for step in plan.steps {
+            builder.events(.step(line: step.line, text: step.createdBy))
+            guard case .copy(let copy) = step.action else {
+                image.apply(step.action, createdBy: step.createdBy)
+                continue
+            }
+            do {
+                let layer = try buildLayer(copy, description: step.createdBy, built: built)
+                image.addLayer(layer.layer, createdBy: step.createdBy,
+                               mediaType: request.format.layerMediaType(for: builder.settings.compression))
+                if layer.cached { cachedLayers += 1 } else { newLayers += 1 }
+            } catch let error as BuildError {
+                throw error.at(request.dockerfileName, line: step.line)
+            }
+        }
+        return image
+    }
+
+    private mutating func buildLayer(_ copy: CopyStep, description: String, built: [ImageAssembler]) throws -> BuiltLayer {
+        var unpackedSource: ExtractedTree?
+        var sourceContext = context
+        switch copy.from {
+        case .context:
+            break
+        case .stage(let index):
+            unpackedSource = try ExtractedTree.unpack(built[index].layers, from: builder.store, sources: copy.sources)
+        case .image(let name):
+            let image = try importer.importBase(try BaseSource(parsing: name))
+            unpackedSource = try ExtractedTree.unpack(image.layers, from: builder.store, sources: copy.sources)
+        }
+        if let unpackedSource { sourceContext = unpackedSource.context }
+        let planner = CopyPlanner(context: sourceContext, step: copy, owner: try Self.owner(copy.chown),
+                                  scratchDirectory: "\(builder.store.root)/ingest")
+        let plan = try planner.plan()
+        layerCount += 1
+        let layers = LayerBuilder(store: builder.store, settings: builder.settings, events: builder.events)
+        return try withExtendedLifetime((plan.unpacked, unpackedSource)) {
+            try layers.build(plan.entries, description: description, id: layerCount)
+        }
+    }
+
+    /// `--chown` with numeric ids (or root); names would need the image's /etc/passwd.
+    static func owner(_ chown: String?) throws(BuildError) -> (uid: Int, gid: Int)? {
+        guard let chown else { return nil }
+        let parts = chown.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        func id(_ text: String) throws(BuildError) -> Int {
+            if text == "root" { return 0 }
+            guard let value = Int(text), value >= 0 else {
+                throw BuildError("--chown=\(chown): '\(text)' is not a numeric id",
+                                 hint: "this tool does not read the base image's /etc/passwd; use numeric ids, e.g. --chown=185:0")
+            }
+            return value
+        }
+        let uid = try id(parts[0])
+        return (uid, parts.count > 1 ? try id(parts[1]) : uid)
+    }
+}

@@ -1,0 +1,118 @@
+import Archive
+import Crypto
+import OCI
+import Store
+
+/// How layers are written: compression, timestamps and whether the layer cache may answer.
+public struct LayerSettings: Sendable {
+    public var compression: LayerCompression
+    public var gzipLevel: Int32
+    /// The mtime of every entry and the `created` time of the image (SOURCE_DATE_EPOCH).
+    public var epoch: Int64
+    public var useCache: Bool
+
+    public init(compression: LayerCompression = .gzip, gzipLevel: Int32 = 6, epoch: Int64 = 0, useCache: Bool = true) {
+        self.compression = compression
+        self.gzipLevel = gzipLevel
+        self.epoch = epoch
+        self.useCache = useCache
+    }
+
+    var streamCompression: StreamCompression {
+        switch compression {
+        case .none, .zstd: .none
+        case .gzip: .gzip(level: gzipLevel)
+        }
+    }
+}
+
+/// A layer in the store: its blob, its diff_id and whether the cache supplied it.
+struct BuiltLayer: Sendable {
+    var layer: CachedLayer
+    var cached: Bool
+}
+
+/// Writes planned entries as one deterministic layer blob, or finds it in the layer cache.
+struct LayerBuilder: Sendable {
+    let store: Store
+    let settings: LayerSettings
+    let events: BuildEventHandler
+
+    func build(_ entries: [LayerEntry], description: String, id: Int) throws -> BuiltLayer {
+        let key = cacheKey(entries)
+        let totalBytes = entries.reduce(Int64(0)) { $0 + $1.item.sizeInLayer }
+        events(.layerStarted(id: id, description: description, totalBytes: totalBytes))
+        if settings.useCache, let cached = store.cachedLayer(key: key) {
+            events(.layerFinished(id: id, digest: cached.digest, size: cached.size, cached: true))
+            return BuiltLayer(layer: cached, cached: true)
+        }
+        var digests: LayerDigests?
+        let digest = try store.ingest { path in
+            let writer = try LayerWriter(outputPath: path, compression: settings.streamCompression)
+            var written: Int64 = 0
+            writer.tar.onBytes = { count in
+                written += count
+                events(.layerProgress(id: id, bytes: written))
+            }
+            try write(entries, to: writer.tar)
+            digests = try writer.finish()
+            return Digest(sha256Hex: digests!.digestHex)
+        }
+        let layer = CachedLayer(digest: digest, size: digests!.compressedSize,
+                                diffID: Digest(sha256Hex: digests!.diffIDHex), uncompressedSize: digests!.uncompressedSize)
+        try store.rememberLayer(layer, key: key)
+        events(.layerFinished(id: id, digest: layer.digest, size: layer.size, cached: false))
+        return BuiltLayer(layer: layer, cached: false)
+    }
+
+    private func write(_ entries: [LayerEntry], to tar: TarWriter) throws {
+        var firstPathOfInode: [String: String] = [:]
+        for entry in entries {
+            let item = entry.item
+            var kind: TarEntry.Kind
+            switch item.kind {
+            case .directory: kind = .directory
+            case .file(let size): kind = .file(size: size)
+            case .symlink(let target): kind = .symlink(target: target)
+            }
+            var contents = item.contents
+            if let key = item.hardlinkKey {
+                if let first = firstPathOfInode[key] {
+                    kind = .hardlink(target: first)
+                    contents = .none
+                } else {
+                    firstPathOfInode[key] = entry.imagePath
+                }
+            }
+            try tar.append(TarEntry(path: entry.imagePath, kind: kind, mode: item.mode, uid: item.uid, gid: item.gid,
+                                    mtime: settings.epoch), contents: contents)
+        }
+    }
+
+    /// Everything that decides the layer's bytes, with file content stood for by its identity
+    /// (device, inode, size, mtime, ctime), so an unchanged COPY is found without reading files.
+    private func cacheKey(_ entries: [LayerEntry]) -> String {
+        var hasher = SHA256()
+        let header = "layer-v1\n\(settings.compression.rawValue):\(settings.gzipLevel)\n\(settings.epoch)\n"
+        hasher.update(data: Array(header.utf8))
+        for entry in entries {
+            let item = entry.item
+            let line = "\(entry.imagePath)\t\(item.kind)\t\(item.mode)\t\(item.uid)\t\(item.gid)\t\(item.identity)\t\(item.hardlinkKey ?? "")\n"
+            hasher.update(data: Array(line.utf8))
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension SourceItem {
+    var sizeInLayer: Int64 {
+        if case .file(let size) = kind { return size }
+        return 0
+    }
+}
+
+extension LayerBuilder {
+    static func hash(_ text: String) -> String {
+        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

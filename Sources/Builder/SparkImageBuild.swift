@@ -1,0 +1,98 @@
+import Foundation
+import OCI
+import Spark
+import Store
+
+/// What `build` is asked for, in docker-image-tool.sh's terms.
+public struct SparkBuildOptions: Sendable {
+    public var sparkHome: String
+    /// `-r`: prefixed to the image names.
+    public var repository: String?
+    /// `-t`: nil tags the images `latest`, as docker does.
+    public var tag: String?
+    /// The images to build, in order; bindings are built on the JVM image.
+    public var variants: [ImageVariant]
+    /// `-f`, `-p`, `-R`: Dockerfiles of the user's; the built-in ones otherwise.
+    public var dockerfiles: [ImageVariant: String]
+    /// `--base`: replaces the JVM image's base.
+    public var base: String?
+    /// `-b`, repeatable.
+    public var buildArgs: [String: String]
+    /// `-u`: the build arg spark_uid.
+    public var sparkUID: String?
+    public var format: ManifestFormat
+    public var platform: Platform
+
+    public init(sparkHome: String, repository: String? = nil, tag: String? = nil, variants: [ImageVariant] = [.spark],
+                dockerfiles: [ImageVariant: String] = [:], base: String? = nil, buildArgs: [String: String] = [:],
+                sparkUID: String? = nil, format: ManifestFormat = .oci, platform: Platform = .host) {
+        self.sparkHome = sparkHome
+        self.repository = repository
+        self.tag = tag
+        self.variants = variants
+        self.dockerfiles = dockerfiles
+        self.base = base
+        self.buildArgs = buildArgs
+        self.sparkUID = sparkUID
+        self.format = format
+        self.platform = platform
+    }
+
+    /// `REPO/NAME:TAG`, as docker-image-tool.sh names its images.
+    public func reference(for variant: ImageVariant) throws -> ImageReference {
+        if let tag {
+            do { try ImageReference.validate(tag: tag) } catch {
+                throw BuildError("invalid tag '\(tag)' (-t): a tag is 1 to 128 characters of A-Z a-z 0-9 _ . - and does not start with . or -")
+            }
+        }
+        let name = [repository, variant.rawValue].compactMap { $0 }.joined(separator: "/") + (tag.map { ":\($0)" } ?? "")
+        do { return try ImageReference(parsing: name) } catch {
+            throw BuildError("invalid image name '\(name)' from -r '\(repository ?? "")': \(error)",
+                             hint: "-r takes a registry and repository path such as registry.example.com/spark")
+        }
+    }
+}
+
+/// Builds the Spark images of a distribution: spark first, then the bindings on top of it.
+public struct SparkImageBuild: Sendable {
+    public let builder: ImageBuilder
+
+    public init(builder: ImageBuilder) { self.builder = builder }
+
+    public func run(_ options: SparkBuildOptions) throws -> [BuiltImage] {
+        let distribution = try SparkDistribution.locate(home: options.sparkHome)
+        let references = try options.variants.map(options.reference(for:))
+        for variant in options.variants where !distribution.variants.contains(variant) && options.dockerfiles[variant] == nil {
+            throw BuildError("cannot build \(variant.rawValue): \(distribution.root) has no \(variant == .sparkPy ? "python/" : "R/") bindings",
+                             hint: "use a Spark release that includes them, or leave \(variant.rawValue) out")
+        }
+        let sparkReference = try options.reference(for: .spark)
+        var results: [BuiltImage] = []
+        for (variant, reference) in zip(options.variants, references) {
+            let (text, name) = try dockerfile(for: variant, options: options)
+            var args = distribution.buildArgs
+            if let uid = options.sparkUID { args["spark_uid"] = uid }
+            if variant != .spark { args["base_img"] = sparkReference.description }
+            args.merge(options.buildArgs) { _, user in user }
+            let request = ImageBuildRequest(
+                dockerfile: text, dockerfileName: name, buildArgs: args,
+                mounts: distribution.contextMounts(usingDefaultDockerfiles: options.dockerfiles[variant] == nil),
+                baseOverride: variant == .spark ? options.base : nil,
+                references: [reference], format: options.format, platform: options.platform)
+            builder.events(.imageStarted(reference: reference.familiarDescription, dockerfile: name))
+            results.append(try builder.build(request))
+        }
+        return results
+    }
+
+    private func dockerfile(for variant: ImageVariant, options: SparkBuildOptions) throws -> (String, String) {
+        guard let path = options.dockerfiles[variant] else {
+            return (DefaultDockerfiles.dockerfile(for: variant), "\(DefaultDockerfiles.path(for: variant)) (built in)")
+        }
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        guard let data = FileManager.default.contents(atPath: absolute), let text = String(data: data, encoding: .utf8) else {
+            throw BuildError("cannot read Dockerfile \(path)", hint: "check the path given with -f, -p or -R")
+        }
+        return (text, path)
+    }
+}

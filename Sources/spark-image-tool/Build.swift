@@ -1,0 +1,116 @@
+import ArgumentParser
+import Builder
+import Foundation
+import OCI
+import Spark
+
+extension Root {
+    struct Build: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Build the spark (and spark-py, spark-r) images from a Spark distribution into the local store.",
+            discussion: """
+                Examples:
+                  spark-image-tool build --spark-home ~/spark-4.0.1-bin-hadoop3 -r registry.example.com/spark -t 4.0.1 \\
+                      --base rootfs:java-base.tar --python
+                  spark-image-tool -r registry.example.com/spark -t 4.0.1 -p kubernetes/dockerfiles/spark/bindings/python/Dockerfile build
+                """)
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Option(name: .long, help: ArgumentHelp("The Spark distribution: a release, a source build or a pip-installed pyspark. Default: $SPARK_HOME, else the current directory.", valueName: "dir"))
+        var sparkHome: String?
+
+        @Option(name: .short, help: ArgumentHelp("Repository address, prefixed to the image names.", valueName: "repo"))
+        var r: String?
+
+        @Option(name: .short, help: ArgumentHelp("Tag of the built images (default: latest).", valueName: "tag"))
+        var t: String?
+
+        @Option(name: .short, help: ArgumentHelp("Dockerfile for the JVM image (default: the built-in one).", valueName: "file"))
+        var f: String?
+
+        @Option(name: .short, help: ArgumentHelp("Dockerfile for the PySpark image; builds spark-py.", valueName: "file"))
+        var p: String?
+
+        @Option(name: .customShort("R"), help: ArgumentHelp("Dockerfile for the SparkR image; builds spark-r.", valueName: "file"))
+        var rDockerfile: String?
+
+        @Flag(name: .long, help: "Also build spark-py with the built-in Dockerfile.")
+        var python = false
+
+        @Flag(name: .customLong("r"), help: "Also build spark-r with the built-in Dockerfile.")
+        var sparkR = false
+
+        @Option(name: .short, help: ArgumentHelp("The UID Spark runs as in the images (build arg spark_uid, default 185).", valueName: "uid"))
+        var u: String?
+
+        @Option(name: .short, parsing: .singleValue, help: ArgumentHelp("A build arg KEY=VALUE; repeat for more.", valueName: "arg"))
+        var b: [String] = []
+
+        @Flag(name: .short, help: "Ignore the layer cache (docker build --no-cache).")
+        var n = false
+
+        @Option(name: .long, help: ArgumentHelp("Base image of the JVM image: scratch, oci-layout:DIR[:tag], oci-archive:FILE[:tag], docker-archive:FILE, rootfs:FILE.tar[.gz], or an image in the local store. Default: the Dockerfile's FROM.", valueName: "image"))
+        var base: String?
+
+        @Option(name: .long, help: "Manifest media types: oci or docker.")
+        var format: ManifestFormat = .oci
+
+        @Option(name: .long, help: "Layer compression: gzip or none.")
+        var compression: LayerCompression = .gzip
+
+        @Option(name: .long, help: "gzip level, 1 (fast) to 9 (small).")
+        var compressionLevel: Int32 = 6
+
+        @Option(name: .long, help: ArgumentHelp("Target platform, OS/ARCH.", valueName: "platform"))
+        var platform: String?
+
+        @Flag(name: .short, help: "Use minikube's Docker daemon (not available yet: see `preload`).")
+        var m = false
+
+        @Flag(name: .customShort("X"), help: "Multi-platform build and push (not available yet).")
+        var x = false
+
+        func validate() throws {
+            if m { throw ValidationError("-m (load into minikube) is not available yet; build, then load the image with `docker load` from `spark-image-tool save`") }
+            if x { throw ValidationError("-X (multi-platform build and push) needs registry support, which is not available yet") }
+            if compression == .zstd { throw ValidationError("--compression zstd is not available yet; use gzip or none") }
+            guard (1...9).contains(compressionLevel) else { throw ValidationError("--compression-level must be 1 to 9") }
+            for arg in b where !arg.contains("=") {
+                throw ValidationError("-b '\(arg)' must be KEY=VALUE")
+            }
+        }
+
+        func run() throws {
+            let store = try storeOptions.open()
+            let renderer = ProgressRenderer.forStandardOutput()
+            let settings = LayerSettings(compression: compression, gzipLevel: compressionLevel, epoch: try sourceDateEpoch(), useCache: !n)
+            let builder = ImageBuilder(store: store, settings: settings, events: renderer.handle)
+            let results = try SparkImageBuild(builder: builder).run(try options())
+            renderer.finish()
+            for image in results {
+                for reference in image.references {
+                    print("\(reference.familiarDescription)  \(image.manifest.digest)  \(image.layers.count) layers (\(image.newLayers) built, \(image.cachedLayers) cached)")
+                }
+            }
+        }
+
+        private func options() throws -> SparkBuildOptions {
+            var variants: [ImageVariant] = [.spark]
+            if p != nil || python { variants.append(.sparkPy) }
+            if rDockerfile != nil || sparkR { variants.append(.sparkR) }
+            var dockerfiles: [ImageVariant: String] = [:]
+            dockerfiles[.spark] = f
+            dockerfiles[.sparkPy] = p
+            dockerfiles[.sparkR] = rDockerfile
+            let home = sparkHome ?? ProcessInfo.processInfo.environment["SPARK_HOME"] ?? FileManager.default.currentDirectoryPath
+            return SparkBuildOptions(
+                sparkHome: home, repository: r, tag: t, variants: variants, dockerfiles: dockerfiles, base: base,
+                buildArgs: Dictionary(b.map { arg in
+                    let parts = arg.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                    return (String(parts[0]), String(parts[1]))
+                }, uniquingKeysWith: { _, last in last }),
+                sparkUID: u, format: format, platform: try platform.map { try Platform(parsing: $0) } ?? .host)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Builder
+import Foundation
+import OCI
+import Store
+
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The local image store (an OCI image layout).", valueName: "dir"))
+    var store: String = Store.defaultRoot
+
+    func open() throws -> Store { try Store(root: store) }
+}
+
+extension ManifestFormat: ExpressibleByArgument {}
+extension LayerCompression: ExpressibleByArgument {}
+extension ExportFormat: ExpressibleByArgument {}
+
+extension ImageReference {
+    /// Parses a reference given on the command line, with the error a user needs.
+    static func argument(_ text: String) throws -> ImageReference {
+        try ImageReference(parsing: text)
+    }
+}
+
+/// SOURCE_DATE_EPOCH, the reproducible-builds convention for timestamps; 0 when unset.
+func sourceDateEpoch() throws -> Int64 {
+    guard let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !text.isEmpty else { return 0 }
+    guard let epoch = Int64(text), epoch >= 0 else {
+        throw ValidationError("SOURCE_DATE_EPOCH='\(text)' is not a whole number of seconds since 1970")
+    }
+    return epoch
+}

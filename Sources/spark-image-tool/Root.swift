@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Root: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spark-image-tool",
+        abstract: "Builds Apache Spark container images without a Docker daemon.",
+        discussion: """
+            Compatible with Spark's bin/docker-image-tool.sh:
+              spark-image-tool [-f file] [-p file] [-R file] [-r repo] [-t tag] [-u uid] [-n] [-b arg]... build
+            """,
+        subcommands: [Build.self, Images.self, Save.self, Remove.self, GarbageCollect.self, Verify.self])
+
+    static func main() {
+        let arguments = CompatibleArguments.rewrite(Array(CommandLine.arguments.dropFirst()))
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch let error as any ToolError {
+            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// docker-image-tool.sh takes its options first and the command last (`-r repo -t tag build`);
+/// this moves such a trailing command to the front, where the parser expects subcommands.
+enum CompatibleArguments {
+    static let commands = ["build", "push"]
+
+    static func rewrite(_ arguments: [String]) -> [String] {
+        guard let last = arguments.last, commands.contains(last), let first = arguments.first, first.hasPrefix("-"),
+              first != "-h", first != "--help" else { return arguments }
+        return [last] + arguments.dropLast()
+    }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import OCI
+import Store
+
+extension Root {
+    struct Images: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the images in the local store with their digests and sizes.")
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() throws {
+            let store = try storeOptions.open()
+            var rows = [["IMAGE", "DIGEST", "PLATFORM", "LAYERS", "SIZE"]]
+            for tagged in try store.tags() {
+                let image = try store.image(tagged.descriptor)
+                rows.append([tagged.reference.familiarDescription, tagged.descriptor.digest.description,
+                             image.config.platform.description, "\(image.manifest.layers.count)", formatBytes(image.contentSize)])
+            }
+            printTable(rows)
+        }
+    }
+
+    struct Save: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write images from the local store to an archive.",
+            discussion: """
+                docker-archive files load with `docker load -i FILE`; oci-archive files are read by skopeo, podman and umoci.
+                Example: spark-image-tool save registry.example.com/spark/spark:4.0.1 --format docker-archive -o spark.tar
+                """)
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Argument(help: "Images to save.")
+        var images: [String]
+
+        @Option(name: .long, help: "oci-archive or docker-archive.")
+        var format: ExportFormat = .ociArchive
+
+        @Option(name: .shortAndLong, help: ArgumentHelp("The archive to write.", valueName: "file"))
+        var output: String
+
+        @Option(name: .long, help: ArgumentHelp("For multi-platform images in a docker-archive: which platform.", valueName: "platform"))
+        var platform: String?
+
+        func run() throws {
+            let store = try storeOptions.open()
+            let references = try images.map(ImageReference.argument)
+            try store.export(references, format: format, to: output, platform: try platform.map { try Platform(parsing: $0) } ?? .host)
+            print("wrote \(output) (\(format.rawValue), \(references.map(\.familiarDescription).joined(separator: ", ")))")
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rmi", abstract: "Remove tags from the local store (run gc to free the space).")
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Argument(help: "Images to untag.")
+        var images: [String]
+
+        func run() throws {
+            let store = try storeOptions.open()
+            for text in images {
+                let reference = try ImageReference.argument(text)
+                guard try store.untag(reference) else { throw StoreError.notFound(reference.description) }
+                print("untagged \(reference.familiarDescription)")
+            }
+        }
+    }
+
+    struct GarbageCollect: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "gc", abstract: "Remove blobs that no tag in the local store uses.")
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() throws {
+            let result = try storeOptions.open().collectGarbage()
+            print("removed \(result.removedBlobs) blobs, freed \(formatBytes(result.freedBytes))")
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Rehash every blob in the local store and check every tag's references.")
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() throws {
+            let problems = try storeOptions.open().verify()
+            guard problems.isEmpty else {
+                for problem in problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
+                throw ExitCode.failure
+            }
+            print("store is consistent")
+        }
+    }
+}
+
+func printTable(_ rows: [[String]]) {
+    guard let columns = rows.first?.count else { return }
+    let widths = (0..<columns).map { column in rows.map { $0[column].count }.max() ?? 0 }
+    for row in rows {
+        print(row.enumerated().map { index, cell in
+            index == columns - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  "))
+    }
+}
+
+func formatBytes(_ bytes: Int64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"]
+    var value = Double(bytes)
+    var unit = 0
+    while value >= 1000 && unit < units.count - 1 {
+        value /= 1000
+        unit += 1
+    }
+    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+}

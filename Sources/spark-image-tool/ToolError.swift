@@ -1,0 +1,16 @@
+import Archive
+import Builder
+import Dockerfile
+import OCI
+import Spark
+import Store
+
+/// The errors whose messages are written for users: printed as they are, with exit status 1.
+protocol ToolError: Error, CustomStringConvertible {}
+
+extension BuildError: ToolError {}
+extension DockerfileError: ToolError {}
+extension SparkError: ToolError {}
+extension StoreError: ToolError {}
+extension ArchiveError: ToolError {}
+extension OCIError: ToolError {}

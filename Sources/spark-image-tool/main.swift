@@ -1,1 +1,0 @@
-print("spark-image-tool: under construction")
