@@ -99,10 +99,10 @@ case "$1" in
 esac
 
 # Run the command under tini for better signal handling and zombie reaping.
-if [ -x /usr/bin/tini ]; then
-  exec /usr/bin/tini -s -- "$@"
-elif command -v tini >/dev/null 2>&1; then
+if command -v tini >/dev/null 2>&1; then
   exec tini -s -- "$@"
+elif [ -x /usr/bin/tini ]; then
+  exec /usr/bin/tini -s -- "$@"
 else
   exec "$@"
 fi
