@@ -16,10 +16,8 @@ public final class TarWriter {
         guard let archive = archive_write_new() else { throw ArchiveError(path: nil, "libarchive: out of memory") }
         self.archive = archive
         self.sink = sink
+        _ = Self.utf8Locale
         archive_write_set_format_pax_restricted(archive)
-        // Names are written as their UTF-8 bytes whatever the process locale, so the bytes (and
-        // digests) do not depend on the machine's LANG.
-        archive_write_set_format_option(archive, "pax", "hdrcharset", "BINARY")
         archive_write_add_filter_none(archive)
         // No padding of the last record to 10 KiB: the stream ends after the two zero blocks.
         archive_write_set_bytes_in_last_block(archive, 1)
@@ -37,6 +35,13 @@ public final class TarWriter {
     }
 
     deinit { archive_write_free(archive) }
+
+    /// libarchive converts names through the C locale's character set; with a UTF-8 LC_CTYPE a
+    /// non-ASCII name becomes a plain pax `path` record, the same on every machine, instead of
+    /// a locale-dependent `hdrcharset=BINARY` one.
+    private static let utf8Locale: Bool = ["C.UTF-8", "C.utf8", "en_US.UTF-8"].contains { (name: String) in
+        setlocale(LC_CTYPE, name) != nil
+    }
 
     /// Appends one entry; for regular files, `contents` supplies exactly `entry.size` bytes.
     public func append(_ entry: TarEntry, contents: EntryContents = .none) throws {

@@ -63,6 +63,10 @@ struct LayerWriterTests {
             #expect(lines[3][0] == "hrw-r--r--" && lines[3].suffix(4).map(String.init) == ["opt/spark/RELEASE.link", "link", "to", "opt/spark/RELEASE"])
             #expect(lines[4][0] == "drwxrwxr-x" && lines[4][1] == "185/0")
             #expect(lines[5].last.map(String.init) == "opt/spark/" + String(repeating: "long-name-", count: 12) + "é.txt")
+            // Pax records only where ustar cannot hold the name, and never a charset record.
+            let bytes = try Data(contentsOf: dir.appendingPathComponent("layer.tar"))
+            #expect(bytes.range(of: Data("hdrcharset".utf8)) == nil)
+            #expect(bytes.count(of: Data(" path=".utf8)) == 1)
         }
     }
 
@@ -113,6 +117,18 @@ struct LayerWriterTests {
                 try writer.append(TarEntry(path: "x", kind: .file(size: 10), mode: 0o644), contents: .file(path: source.path))
             }
         }
+    }
+}
+
+extension Data {
+    func count(of needle: Data) -> Int {
+        var count = 0
+        var start = startIndex
+        while let found = range(of: needle, in: start..<endIndex) {
+            count += 1
+            start = found.upperBound
+        }
+        return count
     }
 }
 
