@@ -123,7 +123,8 @@ executor_pid() {
   for dir in /proc/[0-9]*; do
     pid=${dir#/proc/}
     [ "$pid" = "$$" ] && continue
-    cmdline=$(tr '\000' ' ' < "$dir/cmdline" 2>/dev/null) || continue
+    # Processes may end between the glob and the read: ignore those.
+    cmdline=$({ tr '\000' ' ' < "$dir/cmdline"; } 2>/dev/null) || continue
     case "$cmdline" in
       *java*KubernetesExecutorBackend*|*java*CoarseGrainedExecutorBackend*)
         echo "$pid"

@@ -55,11 +55,8 @@ let dockerfilesDirectory = URL(fileURLWithPath: #filePath)
     func copySourcesExistInEveryLayout(kind: DistributionKind) throws {
         let tree = try TempTree()
         defer { tree.remove() }
-        switch kind {
-        case .release: try tree.release()
-        case .sourceBuild: try tree.sourceBuild(); try tree.file("python/lib/pyspark.zip"); try tree.file("R/lib/SparkR/DESCRIPTION")
-        case .pipPackage: try tree.pipPackage()
-        }
+        try tree.make(kind)
+        if kind == .sourceBuild { try tree.files("python/lib/pyspark.zip", "R/lib/SparkR/DESCRIPTION") }
         let dist = try SparkDistribution.locate(home: tree.root)
         for variant in dist.variants {
             let lines = DockerfileLines(DefaultDockerfiles.dockerfile(for: variant))

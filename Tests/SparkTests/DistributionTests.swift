@@ -128,11 +128,7 @@ import Testing
     func overlaysForDefaultDockerfiles(kind: DistributionKind) throws {
         let tree = try TempTree()
         defer { tree.remove() }
-        switch kind {
-        case .release: try tree.release()
-        case .sourceBuild: try tree.sourceBuild()
-        case .pipPackage: try tree.pipPackage()
-        }
+        try tree.make(kind)
         let dist = try SparkDistribution.locate(home: tree.root)
         let base = dist.contextMounts(usingDefaultDockerfiles: false)
         let dir = dist.imagePath + "/spark"

@@ -10,55 +10,51 @@ import Testing
     /// `[arg]` per line, so that spaces and empty arguments show.
     static let printArgs = "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]\\n' \"$a\"; done\n"
 
-    struct Sandbox {
-        let tree: TempTree
-        var env: [String: String]
-
-        init() throws {
-            tree = try TempTree()
-            try tree.file("entrypoint.sh", DefaultDockerfiles.entrypoint.text, mode: 0o755)
-            try tree.file("spark/bin/spark-submit", EntrypointTests.printArgs, mode: 0o755)
-            try tree.file("jdk/bin/java", EntrypointTests.printArgs, mode: 0o755)
-            try tree.dir("path")
-            env = ["PATH": tree.path("path") + ":/usr/bin:/bin", "SPARK_HOME": tree.path("spark")]
+    /// Runs entrypoint.sh with `args` under `shell` in a fresh sandbox: SPARK_HOME has a fake
+    /// spark-submit, `@/jdk` a fake java, and `@/path` (first on PATH) is for `setUp` to fill.
+    /// In the output, `@` stands for the sandbox. Nil (and a note) when the shell is missing.
+    static func run(
+        _ shell: [String], _ args: [String], env extra: [String: String] = [:],
+        setUp: (TempTree) throws -> Void = { _ in }
+    ) throws -> (status: Int32, output: String)? {
+        guard ["/usr/bin/", "/bin/"].contains(where: { FileManager.default.isExecutableFile(atPath: $0 + shell[0]) }) else {
+            print("SKIPPED: \(shell[0]) is not installed")
+            return nil
         }
+        let tree = try TempTree()
+        defer { tree.remove() }
+        try tree.file("entrypoint.sh", DefaultDockerfiles.entrypoint.text, mode: 0o755)
+        try tree.file("spark/bin/spark-submit", printArgs, mode: 0o755)
+        try tree.file("jdk/bin/java", printArgs, mode: 0o755)
+        try tree.dir("path")
+        try setUp(tree)
+        let env = ["PATH": tree.path("path") + ":/usr/bin:/bin", "SPARK_HOME": tree.path("spark")]
+            .merging(extra.mapValues { $0.replacingOccurrences(of: "@", with: tree.root) }) { $1 }
 
-        func run(_ shell: [String], _ args: [String]) throws -> (status: Int32, output: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = shell + [tree.path("entrypoint.sh")] + args
-            process.environment = env
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self).replacingOccurrences(of: tree.root, with: "@"))
-        }
-    }
-
-    static func available(_ shell: [String]) -> Bool {
-        ["/usr/bin/", "/bin/"].contains { FileManager.default.isExecutableFile(atPath: $0 + shell[0]) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = shell + [tree.path("entrypoint.sh")] + args
+        process.environment = env
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self).replacingOccurrences(of: tree.root, with: "@"))
     }
 
     @Test(arguments: shells)
     func passThrough(shell: [String]) throws {
-        guard Self.available(shell) else { print("SKIPPED: \(shell[0]) is not installed"); return }
-        let sandbox = try Sandbox()
-        defer { sandbox.tree.remove() }
-        let result = try sandbox.run(shell, ["printf", "<%s>", "a b", "", "c"])
+        guard let result = try Self.run(shell, ["printf", "<%s>", "a b", "", "c"]) else { return }
         #expect(result.output == "Non-spark-on-k8s command provided, proceeding in pass-through mode...\n<a b><><c>")
         #expect(result.status == 0)
     }
 
     @Test(arguments: shells)
     func driver(shell: [String]) throws {
-        guard Self.available(shell) else { print("SKIPPED: \(shell[0]) is not installed"); return }
-        var sandbox = try Sandbox()
-        defer { sandbox.tree.remove() }
-        sandbox.env["SPARK_DRIVER_BIND_ADDRESS"] = "10.1.2.3"
-        let result = try sandbox.run(shell, ["driver", "--class", "org.example.Main", "local:///app with space.jar", "*"])
+        guard let result = try Self.run(shell, ["driver", "--class", "org.example.Main", "local:///app with space.jar", "*"],
+                                        env: ["SPARK_DRIVER_BIND_ADDRESS": "10.1.2.3"]) else { return }
         #expect(result.output == """
             [--conf]
             [spark.driver.bindAddress=10.1.2.3]
@@ -91,7 +87,7 @@ import Testing
         "HADOOP_CONF_DIR": "/etc/hadoop",
     ]
 
-    static func executorOutput(java: String, classpath: String) -> String {
+    static func executorOutput(classpath: String) -> String {
         """
         [-Dzero=$HOME *]
         [-Dtwo=two words]
@@ -121,15 +117,9 @@ import Testing
 
     @Test(arguments: shells)
     func executor(shell: [String]) throws {
-        guard Self.available(shell) else { print("SKIPPED: \(shell[0]) is not installed"); return }
-        var sandbox = try Sandbox()
-        defer { sandbox.tree.remove() }
-        sandbox.env.merge(Self.executorEnv) { $1 }
-        sandbox.env["JAVA_HOME"] = sandbox.tree.path("jdk")
-        sandbox.env["SPARK_CONF_DIR"] = "/conf"
-        sandbox.env["SPARK_DIST_CLASSPATH"] = "/dist/*"
-        let result = try sandbox.run(shell, ["executor"])
-        #expect(result.output == Self.executorOutput(java: "@/jdk", classpath: "/conf:/etc/hadoop::@/spark/jars/*:/extra/*:/dist/*"))
+        let env = Self.executorEnv.merging(["JAVA_HOME": "@/jdk", "SPARK_CONF_DIR": "/conf", "SPARK_DIST_CLASSPATH": "/dist/*"]) { $1 }
+        guard let result = try Self.run(shell, ["executor"], env: env) else { return }
+        #expect(result.output == Self.executorOutput(classpath: "/conf:/etc/hadoop::@/spark/jars/*:/extra/*:/dist/*"))
         #expect(result.status == 0)
     }
 
@@ -137,24 +127,61 @@ import Testing
     /// SPARK_DIST_CLASSPATH comes from `hadoop classpath`; tini on PATH runs the command.
     @Test(arguments: shells)
     func executorDiscoversJavaHadoopAndTini(shell: [String]) throws {
-        guard Self.available(shell) else { print("SKIPPED: \(shell[0]) is not installed"); return }
-        var sandbox = try Sandbox()
-        defer { sandbox.tree.remove() }
-        let tree = sandbox.tree
-        try tree.file("path/java", """
-            #!/bin/sh
-            echo "Property settings:" >&2
-            echo "    java.class.path = " >&2
-            echo "    java.home = \(tree.path("jdk"))" >&2
-            echo 'openjdk version "17.0.2"' >&2
-            """, mode: 0o755)
-        try tree.file("hadoop/bin/hadoop", "#!/bin/sh\n[ \"$1\" = classpath ] && echo '/hadoop/common/*:/hadoop/hdfs/*'\n", mode: 0o755)
-        try tree.file("path/tini", "#!/bin/sh\necho \"tini $1 $2\"\nshift 2\nexec \"$@\"\n", mode: 0o755)
-        sandbox.env.merge(Self.executorEnv) { $1 }
-        sandbox.env["HADOOP_HOME"] = tree.path("hadoop")
-        let result = try sandbox.run(shell, ["executor"])
-        #expect(result.output == "tini -s --\n" + Self.executorOutput(
-            java: "@/jdk", classpath: "@/spark/conf:/etc/hadoop::@/spark/jars/*:/extra/*:/hadoop/common/*:/hadoop/hdfs/*"))
+        let env = Self.executorEnv.merging(["HADOOP_HOME": "@/hadoop"]) { $1 }
+        guard let result = try Self.run(shell, ["executor"], env: env, setUp: { tree in
+            try tree.file("path/java", """
+                #!/bin/sh
+                echo "Property settings:" >&2
+                echo "    java.class.path = " >&2
+                echo "    java.home = \(tree.path("jdk"))" >&2
+                echo 'openjdk version "17.0.2"' >&2
+                """, mode: 0o755)
+            try tree.file("hadoop/bin/hadoop", "#!/bin/sh\n[ \"$1\" = classpath ] && echo '/hadoop/common/*:/hadoop/hdfs/*'\n", mode: 0o755)
+            try tree.file("path/tini", "#!/bin/sh\necho \"tini $1 $2\"\nshift 2\nexec \"$@\"\n", mode: 0o755)
+        }) else { return }
+        #expect(result.output == "tini -s --\n" + Self.executorOutput(classpath: "@/spark/conf:/etc/hadoop::@/spark/jars/*:/extra/*:/hadoop/common/*:/hadoop/hdfs/*"))
         #expect(result.status == 0)
+    }
+}
+
+/// decom.sh finds the executor JVM through /proc, sends it SIGPWR and waits for it to exit.
+/// One test runs the shells in turn, since each run looks at every process of the machine.
+@Suite struct DecomTests {
+    @Test func decommissionsTheExecutorUnderEachShell() throws {
+        let tree = try TempTree()
+        defer { tree.remove() }
+        try tree.file("decom.sh", DefaultDockerfiles.decom.text, mode: 0o755)
+        for shell in EntrypointTests.shells {
+            guard ["/usr/bin/", "/bin/"].contains(where: { FileManager.default.isExecutableFile(atPath: $0 + shell[0]) }) else {
+                print("SKIPPED: \(shell[0]) is not installed")
+                continue
+            }
+            // A stand-in JVM: its command line names the executor backend; SIGPWR makes it exit 0.
+            let jvm = Process()
+            jvm.executableURL = URL(fileURLWithPath: "/bin/sh")
+            jvm.arguments = ["-c", "trap 'exit 0' PWR; while :; do sleep 0.05; done", "java",
+                             "org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend"]
+            try jvm.run()
+            defer { if jvm.isRunning { jvm.terminate() } }
+            Thread.sleep(forTimeInterval: 0.2)
+
+            let decom = Process()
+            decom.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            decom.arguments = shell + [tree.path("decom.sh")]
+            decom.environment = ["PATH": "/usr/bin:/bin", "SPARK_DECOM_TIMEOUT": "10"]
+            let pipe = Pipe()
+            decom.standardOutput = pipe
+            decom.standardError = pipe
+            try decom.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            decom.waitUntilExit()
+            jvm.waitUntilExit()
+
+            #expect(output.contains("Asking executor JVM \(jvm.processIdentifier) to decommission"), "\(shell): \(output)")
+            #expect(output.contains("Done"), "\(shell): \(output)")
+            #expect(!output.contains("No such file") && !output.contains("no such file"), "\(shell): \(output)")
+            #expect(jvm.terminationReason == .exit && jvm.terminationStatus == 0, "\(shell): the JVM did not exit on SIGPWR")
+            #expect(decom.terminationStatus == 0)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Spark
 
 /// A directory tree in a fresh temporary directory, for one test. Call `remove()` in a `defer`.
 struct TempTree {
@@ -26,25 +27,36 @@ struct TempTree {
 
     // MARK: Spark layouts, reduced to what detection and the Dockerfiles look at
 
+    func make(_ kind: DistributionKind) throws {
+        switch kind {
+        case .release: try release()
+        case .sourceBuild: try sourceBuild()
+        case .pipPackage: try pipPackage()
+        }
+    }
+
+    /// Empty files.
+    func files(_ paths: String...) throws {
+        for path in paths { try file(path) }
+    }
+
+    /// What every layout has at the same place: launch scripts, data and Python examples.
+    func scriptsAndData() throws {
+        try file("bin/spark-submit", "#!/bin/sh\n", mode: 0o755)
+        try file("sbin/spark-daemon.sh", "#!/bin/sh\n", mode: 0o755)
+        try files("data/graphx/users.txt", "examples/src/main/python/pi.py")
+    }
+
     /// An unpacked release, like spark-4.3.0-bin-hadoop3.
     func release(version: String = "4.3.0", python: Bool = true, sparkR: Bool = true) throws {
         try file("RELEASE", "Spark \(version) built for Hadoop 3.4.1\nBuild flags: -B -Pkubernetes\n")
-        try file("jars/spark-core_2.13-\(version).jar")
-        try file("jars/spark-kubernetes_2.13-\(version).jar")
-        try file("jars/scala-library-2.13.16.jar")
-        try file("bin/spark-submit", "#!/bin/sh\n", mode: 0o755)
-        try file("sbin/spark-daemon.sh", "#!/bin/sh\n", mode: 0o755)
-        try file("examples/jars/spark-examples_2.13-\(version).jar")
-        try file("examples/src/main/python/pi.py")
-        try file("data/graphx/users.txt")
+        try files("jars/spark-core_2.13-\(version).jar", "jars/spark-kubernetes_2.13-\(version).jar",
+                  "jars/scala-library-2.13.16.jar", "examples/jars/spark-examples_2.13-\(version).jar",
+                  "kubernetes/tests/py_container_checks.py")
+        try scriptsAndData()
         try file("kubernetes/dockerfiles/spark/Dockerfile", "FROM x\n")
         try file("kubernetes/dockerfiles/spark/entrypoint.sh", "#!/bin/bash\n", mode: 0o755)
-        try file("kubernetes/tests/py_container_checks.py")
-        if python {
-            try file("python/pyspark/__init__.py")
-            try file("python/lib/pyspark.zip")
-            try file("python/lib/py4j-0.10.9.9-src.zip")
-        }
+        if python { try files("python/pyspark/__init__.py", "python/lib/pyspark.zip", "python/lib/py4j-0.10.9.9-src.zip") }
         if sparkR { try file("R/lib/SparkR/DESCRIPTION") }
     }
 
@@ -64,34 +76,21 @@ struct TempTree {
                 </project>
                 """)
         }
-        try file("assembly/target/scala-\(scala)/jars/spark-core_\(scala)-\(version).jar")
-        try file("examples/target/scala-\(scala)/jars/spark-examples_\(scala)-\(version).jar")
-        try file("examples/src/main/python/pi.py")
-        try file("bin/spark-submit", "#!/bin/sh\n", mode: 0o755)
-        try file("sbin/spark-daemon.sh", "#!/bin/sh\n", mode: 0o755)
-        try file("data/graphx/users.txt")
-        try file("resource-managers/kubernetes/docker/src/main/dockerfiles/spark/Dockerfile", "FROM x\n")
-        try file("resource-managers/kubernetes/integration-tests/tests/decommissioning.py")
-        try file("python/pyspark/__init__.py")
-        try file("python/lib/py4j-0.10.9.9-src.zip")
+        try files("assembly/target/scala-\(scala)/jars/spark-core_\(scala)-\(version).jar",
+                  "examples/target/scala-\(scala)/jars/spark-examples_\(scala)-\(version).jar",
+                  "resource-managers/kubernetes/docker/src/main/dockerfiles/spark/Dockerfile",
+                  "resource-managers/kubernetes/integration-tests/tests/decommissioning.py",
+                  "python/pyspark/__init__.py", "python/lib/py4j-0.10.9.9-src.zip")
+        try scriptsAndData()
     }
 
     /// site-packages/pyspark after `pip install pyspark==4.3.0` (the layout pyspark 4.3.0 installs).
     func pipPackage(version: String = "4.3.0") throws {
-        try file("__init__.py")
         try file("version.py", "__version__: str = '\(version)'\n")
-        try file("find_spark_home.py")
-        try file("sql/__init__.py")
-        try file("shell.py")
-        try file("jars/spark-core_2.13-\(version).jar")
-        try file("jars/connect-repl/ammonite_2.13.18-3.0.8.jar")
-        try file("bin/spark-submit", "#!/bin/sh\n", mode: 0o755)
-        try file("sbin/spark-daemon.sh", "#!/bin/sh\n", mode: 0o755)
-        try file("data/graphx/users.txt")
-        try file("examples/src/main/python/pi.py")
-        try file("licenses/LICENSE-py4j.txt")
-        try file("python/lib/pyspark.zip")
-        try file("python/lib/py4j-0.10.9.9-src.zip")
-        try file("python/pyspark/shell.py")
+        try files("__init__.py", "find_spark_home.py", "sql/__init__.py", "shell.py",
+                  "jars/spark-core_2.13-\(version).jar", "jars/connect-repl/ammonite_2.13.18-3.0.8.jar",
+                  "licenses/LICENSE-py4j.txt", "python/lib/pyspark.zip", "python/lib/py4j-0.10.9.9-src.zip",
+                  "python/pyspark/shell.py")
+        try scriptsAndData()
     }
 }
