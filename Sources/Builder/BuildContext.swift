@@ -63,9 +63,11 @@ struct BuildContext: Sendable {
         for mount in mounts where mount.contextPath.hasPrefix(prefix) && mount.contextPath.count > prefix.count {
             names.insert(String(mount.contextPath.dropFirst(prefix.count).split(separator: "/")[0]))
         }
-        return try names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.filter { name throws(BuildError) in
-            try item(at: prefix + name) != nil
+        var visible: [String] = []
+        for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where try item(at: prefix + name) != nil {
+            visible.append(name)
         }
+        return visible
     }
 
     /// Where the context's root comes from, for error messages.

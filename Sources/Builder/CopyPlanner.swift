@@ -85,7 +85,11 @@ struct CopyPlanner {
             }
             candidates = next
         }
-        return try candidates.compactMap { path throws(BuildError) in try context.item(at: path) }
+        var items: [SourceItem] = []
+        for path in candidates {
+            if let item = try context.item(at: path) { items.append(item) }
+        }
+        return items
     }
 
     /// A source named directly that is a symlink is followed, as Docker does; symlinks inside a

@@ -8,7 +8,6 @@ import Store
 struct ImageAssembler: Sendable {
     private(set) var config: ImageConfig
     private(set) var layers: [Descriptor]
-    private var cmdSetInThisStage = false
     let created: String
     let format: ManifestFormat
 
@@ -47,13 +46,12 @@ struct ImageAssembler: Sendable {
             container.labels = labels
         case .workdir(let path): container.workingDir = path
         case .user(let user): container.user = user
-        case .entrypoint(let command):
+        case .entrypoint(let command, let resetsCmd):
             container.entrypoint = command
-            // Docker drops an inherited CMD when a stage sets ENTRYPOINT without its own CMD.
-            if !cmdSetInThisStage { container.cmd = nil }
+            // Docker drops an inherited CMD when a stage sets ENTRYPOINT before its own CMD.
+            if resetsCmd { container.cmd = nil }
         case .cmd(let command):
             container.cmd = command
-            cmdSetInThisStage = true
         case .expose(let ports):
             var exposed = container.exposedPorts ?? [:]
             for port in ports { exposed[port] = EmptyObject() }
