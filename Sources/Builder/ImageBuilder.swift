@@ -119,6 +119,7 @@ private struct StageRun {
     mutating func build(_ stage: StageHeader, on base: BaseImage, planner: BuildPlanner, built: [ImageAssembler]) throws -> ImageAssembler {
         var image = ImageAssembler(base: base, epoch: builder.settings.epoch, format: request.format)
         let plan = try planner.evaluate(stage, base: image.baseState)
+        var directories: DirectoryIndex?
         for step in plan.steps {
             builder.events(.step(line: step.line, text: step.createdBy))
             guard case .copy(let copy) = step.action else {
@@ -126,7 +127,8 @@ private struct StageRun {
                 continue
             }
             do {
-                let layer = try buildLayer(copy, description: step.createdBy, built: built)
+                if directories == nil { directories = try DirectoryIndex(layers: image.layers, store: builder.store) }
+                let layer = try buildLayer(copy, description: step.createdBy, built: built, directories: &directories!)
                 image.addLayer(layer.layer, createdBy: step.createdBy,
                                mediaType: request.format.layerMediaType(for: builder.settings.compression))
                 if layer.cached { cachedLayers += 1 } else { newLayers += 1 }
@@ -137,7 +139,8 @@ private struct StageRun {
         return image
     }
 
-    private mutating func buildLayer(_ copy: CopyStep, description: String, built: [ImageAssembler]) throws -> BuiltLayer {
+    private mutating func buildLayer(_ copy: CopyStep, description: String, built: [ImageAssembler],
+                                     directories: inout DirectoryIndex) throws -> BuiltLayer {
         var unpackedSource: ExtractedTree?
         var sourceContext = context
         switch copy.from {
@@ -153,11 +156,15 @@ private struct StageRun {
         let planner = CopyPlanner(context: sourceContext, step: copy, owner: try Self.owner(copy.chown),
                                   scratchDirectory: "\(builder.store.root)/ingest")
         let plan = try planner.plan()
+        let entries = directories.completingParents(of: plan.entries)
         layerCount += 1
         let layers = LayerBuilder(store: builder.store, settings: builder.settings, events: builder.events)
-        return try withExtendedLifetime((plan.unpacked, unpackedSource)) {
-            try layers.build(plan.entries, description: description, id: layerCount)
+        let built = try withExtendedLifetime((plan.unpacked, unpackedSource)) {
+            try layers.build(entries, description: description, id: layerCount)
         }
+        try DirectoryIndex.remember(entries, digest: built.layer.digest, store: builder.store)
+        directories.add(entries)
+        return built
     }
 
     /// `--chown` with numeric ids (or root); names would need the image's /etc/passwd.

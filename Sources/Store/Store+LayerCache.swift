@@ -17,27 +17,54 @@ public struct CachedLayer: Codable, Sendable, Equatable {
     }
 }
 
+/// Facts derived from a layer blob, worth keeping so they need not be derived again.
+public enum CacheKind: String, Sendable, CaseIterable {
+    /// Input key → CachedLayer.
+    case layers
+    /// Layer digest → the directories (and symlinks) the layer holds.
+    case directories
+}
+
 extension Store {
     /// The cached layer for `key`, if its blob is still in the store.
     public func cachedLayer(key: String) -> CachedLayer? {
-        guard let data = FileManager.default.contents(atPath: cachePath(key)),
-              let layer = try? CanonicalJSON.decode(CachedLayer.self, from: data),
-              hasBlob(layer.digest) else { return nil }
+        guard let layer = cached(CachedLayer.self, .layers, key: key), hasBlob(layer.digest) else { return nil }
         return layer
     }
 
     public func rememberLayer(_ layer: CachedLayer, key: String) throws(StoreError) {
-        do { try writeAtomically(CanonicalJSON.encode(layer), to: cachePath(key)) } catch let error as StoreError {
-            throw error
-        } catch { throw .io(cachePath(key), "\(error)") }
+        try remember(layer, .layers, key: key)
     }
 
-    func pruneLayerCache() {
-        let dir = "\(root)/cache/layers"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasSuffix(".json") {
-            if cachedLayer(key: String(name.dropLast(5))) == nil { unlink("\(dir)/\(name)") }
+    public func cached<T: Decodable>(_ type: T.Type, _ kind: CacheKind, key: String) -> T? {
+        guard let data = FileManager.default.contents(atPath: cachePath(kind, key)) else { return nil }
+        return try? CanonicalJSON.decode(type, from: data)
+    }
+
+    public func remember<T: Encodable>(_ value: T, _ kind: CacheKind, key: String) throws(StoreError) {
+        let path = cachePath(kind, key)
+        do {
+            try FileManager.default.createDirectory(atPath: "\(root)/cache/\(kind.rawValue)", withIntermediateDirectories: true)
+            try writeAtomically(CanonicalJSON.encode(value), to: path)
+        } catch let error as StoreError {
+            throw error
+        } catch { throw .io(path, "\(error)") }
+    }
+
+    /// Drops cache entries whose blobs are gone.
+    func pruneCaches() {
+        for kind in CacheKind.allCases {
+            let dir = "\(root)/cache/\(kind.rawValue)"
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasSuffix(".json") {
+                let key = String(name.dropLast(5))
+                let stale = switch kind {
+                case .layers: cachedLayer(key: key) == nil
+                case .directories: (try? Digest(parsing: "sha256:\(key)")).map(hasBlob) != true
+                }
+                if stale { unlink("\(dir)/\(name)") }
+            }
         }
     }
 
-    private func cachePath(_ key: String) -> String { "\(root)/cache/layers/\(key).json" }
+    private func cachePath(_ kind: CacheKind, _ key: String) -> String { "\(root)/cache/\(kind.rawValue)/\(key).json" }
 }

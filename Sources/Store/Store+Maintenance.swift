@@ -25,7 +25,7 @@ extension Store {
             if unlink(blobPath(digest)) == 0 { result.removedBlobs += 1 }
         }
         removeStaleIngestFiles()
-        pruneLayerCache()
+        pruneCaches()
         return result
     }
 
