@@ -58,7 +58,11 @@ svc_spawn() {
   setsid "$@" </dev/null >>"$log" 2>&1 &
   local pid=$!
   local starttime
-  starttime="$(svc_starttime "$pid")" || { sleep 0.2; svc_fail "$name" "exited at once: $*"; return 1; }
+  if ! starttime="$(svc_starttime "$pid")"; then
+    echo "$pid - $log" >"$SIT_WORK/pids/$name"
+    svc_fail "$name" "exited at once: $*"
+    return 1
+  fi
   echo "$pid $starttime $log" >"$SIT_WORK/pids/$name"
   echo "$name" >>"$SIT_WORK/started"
   svc_log "$name: started pid $pid ($1), log $log"
@@ -117,7 +121,7 @@ svc_kill_strays() {
   for p in /proc/[0-9]*; do
     pid="${p#/proc/}"
     [ "$pid" != $$ ] || continue
-    cmd="$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" || continue
+    cmd="$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" || continue
     case "$cmd" in
       *"$dir/"*)
         svc_log "stray process $pid ($cmd) still running, stopping it"
