@@ -19,10 +19,9 @@ public final class TarReader {
             archive_read_support_format_tar(archive)
             archive_read_support_format_gnutar(archive)
         }
+        // On failure deinit frees the handle: it runs because every property is set by now.
         guard archive_read_open_filename(archive, path, 1 << 20) == ARCHIVE_OK else {
-            let message = TarWriter.message(archive)
-            archive_read_free(archive)
-            throw ArchiveError(path: path, "cannot open: \(message)")
+            throw ArchiveError(path: path, "cannot open: \(TarWriter.message(archive))")
         }
     }
 

@@ -110,6 +110,10 @@ private struct StageRun {
             let name: String = override ?? { if case .image(let name) = stage.base { return name } else { return "scratch" } }()
             do { base = try importer.importBase(try BaseSource(parsing: name)) } catch let error as BuildError {
                 throw error.at(request.dockerfileName, line: stage.line)
+            } catch {
+                throw BuildError("cannot use base image \(name): \(error)",
+                                 hint: "check that the file is a complete, uncorrupted image archive or root file system tarball")
+                    .at(request.dockerfileName, line: stage.line)
             }
         }
         builder.events(.baseResolved(description: base.description, layers: base.layers.count))
