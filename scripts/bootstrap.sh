@@ -10,6 +10,8 @@ packages=(
   docker-registry docker.io skopeo umoci
   # base images (make-base-image.sh) and the tiny test base
   mmdebstrap busybox-static
+  # services.sh: umount of what dockerd leaves below its work dir
+  mount
   # test certificates, htpasswd, compression references for the benchmark
   openssl apache2-utils pigz zstd
   # pyspark from PyPI for the quickstart
