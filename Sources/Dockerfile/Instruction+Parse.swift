@@ -231,16 +231,18 @@ enum Suggestion {
         return best.0
     }
 
-    /// Levenshtein distance, one row at a time.
+    /// Edit distance counting a swap of neighbours as one edit (optimal string alignment),
+    /// so `chwon` is closer to `chown` than to `chmod`.
     static func distance(_ a: [Character], _ b: [Character]) -> Int {
-        var previous = Array(0...b.count)
-        for (i, ca) in a.enumerated() {
-            var current = [i + 1]
-            for (j, cb) in b.enumerated() {
-                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (ca == cb ? 0 : 1)))
+        var d = (0...a.count).map { i in (0...b.count).map { j in i == 0 ? j : (j == 0 ? i : 0) } }
+        for i in a.indices {
+            for j in b.indices {
+                d[i + 1][j + 1] = min(d[i][j + 1] + 1, d[i + 1][j] + 1, d[i][j] + (a[i] == b[j] ? 0 : 1))
+                if i > 0, j > 0, a[i] == b[j - 1], a[i - 1] == b[j] {
+                    d[i + 1][j + 1] = min(d[i + 1][j + 1], d[i - 1][j - 1] + 1)
+                }
             }
-            previous = current
         }
-        return previous[b.count]
+        return d[a.count][b.count]
     }
 }
