@@ -27,7 +27,7 @@ public struct DockerIgnore: Sendable {
     private let rules: [Rule]
 
     public init(_ text: String) {
-        rules = text.split(whereSeparator: \.isNewline).compactMap(Rule.init)
+        rules = Words.lines(text).compactMap(Rule.init)
     }
 
     /// `relativePath` is relative to the build context, with `/` separators.

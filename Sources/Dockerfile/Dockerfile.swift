@@ -6,7 +6,7 @@ public struct Dockerfile: Sendable {
     public let instructions: [Instruction]
 
     public static func parse(_ text: String, file: String) throws(DockerfileError) -> Dockerfile {
-        let lines = physicalLines(text)
+        let lines = Words.lines(text)
         let escape = try Directives.escape(in: lines, file: file)
         var instructions: [Instruction] = []
         for logical in LogicalLine.join(lines, escape: escape) {
@@ -18,11 +18,6 @@ public struct Dockerfile: Sendable {
         }
         try checkStages(instructions, file: file)
         return Dockerfile(file: file, escape: escape, instructions: instructions)
-    }
-
-    private static func physicalLines(_ text: String) -> [Substring] {
-        let withoutBOM = text.hasPrefix("\u{FEFF}") ? text.dropFirst() : Substring(text)
-        return withoutBOM.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
     }
 
     /// Only ARG may precede the first FROM, and stage names must be unique.
@@ -56,7 +51,7 @@ extension Instruction {
 }
 
 /// An instruction's text after joining continuation lines, with the line it starts on.
-struct LogicalLine: Equatable {
+struct LogicalLine {
     var number: Int
     var text: String
 

@@ -3,6 +3,12 @@ import Foundation
 /// The lexical helpers of Docker's Dockerfile parser: they split an instruction's text
 /// into words without expanding anything.
 enum Words {
+    /// The lines of a file, without a leading byte order mark; `\r\n` ends a line too.
+    static func lines(_ text: String) -> [Substring] {
+        let withoutBOM = text.hasPrefix("\u{FEFF}") ? text.dropFirst() : Substring(text)
+        return withoutBOM.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+    }
+
     /// Docker splits on these, not on every Unicode space.
     static func isBlank(_ ch: Character) -> Bool {
         ch == " " || ch == "\t" || ch == "\u{0B}" || ch == "\u{0C}" || ch == "\r"

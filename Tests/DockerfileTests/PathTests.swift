@@ -114,6 +114,8 @@ func appliesDockerIgnore(_ path: String, _ excluded: Bool) {
     ("target\n!target/keep\n", "target/keep", false),
     ("target\n!target/keep\n", "target/drop", true),
     ("!keep\n*\n", "keep", true),
+    ("\u{FEFF}*.log\r\n!keep.log\r\n", "a.log", true),
+    ("\u{FEFF}*.log\r\n!keep.log\r\n", "keep.log", false),
     ("", "anything", false),
     ("!\n", "x", false),
     ("a[\n", "a[", false),
