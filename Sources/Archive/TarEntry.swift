@@ -5,6 +5,9 @@ public struct TarEntry: Sendable, Equatable {
         case file(size: Int64)
         case symlink(target: String)
         case hardlink(target: String)
+        /// A device, FIFO or socket: base images have them (/dev/console), so they can be read,
+        /// but this tool never writes them.
+        case special
     }
 
     /// Relative path without a leading "/", e.g. `opt/spark/jars`.

@@ -68,7 +68,7 @@ public final class TarReader {
                 let target = archive_entry_symlink_utf8(header) ?? archive_entry_symlink(header)
                 kind = .symlink(target: target.map { String(cString: $0) } ?? "")
             default:
-                throw ArchiveError(path: self.path, "entry '\(path)' is a device, FIFO or socket, which image layers here do not support")
+                kind = .special
             }
         }
         return TarEntry(path: path, kind: kind, mode: UInt32(archive_entry_perm(header)),

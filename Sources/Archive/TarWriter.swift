@@ -96,6 +96,9 @@ public final class TarWriter {
         case .hardlink(let target):
             archive_entry_set_filetype(header, carchive_ifreg)
             archive_entry_copy_hardlink(header, target)
+        case .special:
+            archive_entry_free(header)
+            throw ArchiveError(path: entry.path, "devices, FIFOs and sockets cannot be written to a layer")
         }
         return header
     }

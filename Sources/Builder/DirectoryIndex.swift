@@ -83,7 +83,7 @@ struct DirectoryIndex: Sendable {
             switch entry.kind {
             case .directory: listing[path] = Info(mode: entry.mode, uid: entry.uid, gid: entry.gid, isSymlink: false)
             case .symlink: listing[path] = Info(mode: 0o777, uid: 0, gid: 0, isSymlink: true)
-            case .file, .hardlink: break
+            case .file, .hardlink, .special: break
             }
         }
         try store.remember(listing, .directories, key: digest.encoded)

@@ -63,6 +63,9 @@ final class ExtractedTree {
             try sink.finish()
         case .symlink(let link):
             guard symlink(link, target) == 0 else { throw BuildError("cannot unpack symlink \(relative): \(String(cString: strerror(errno)))") }
+        case .special:
+            // COPY --from of device files is out of scope; they are left out of the tree.
+            return
         case .hardlink(let link):
             guard Self.isSafe(link), Glibc.link("\(directory)/\(CopyPlanner.clean(link))", target) == 0 else {
                 throw BuildError("cannot unpack hard link \(relative) -> \(link)")

@@ -74,13 +74,17 @@ struct ImageAssembler: Sendable {
         case .copy: break
         }
         config.config = container
-        config.history!.append(History(created: created, createdBy: createdBy, emptyLayer: true))
+        addEmptyLayer(createdBy: createdBy)
     }
 
     mutating func addLayer(_ layer: CachedLayer, createdBy: String, mediaType: String) {
         layers.append(Descriptor(mediaType: mediaType, digest: layer.digest, size: layer.size))
         config.rootfs.diffIDs.append(layer.diffID)
         config.history!.append(History(created: created, createdBy: createdBy))
+    }
+
+    mutating func addEmptyLayer(createdBy: String) {
+        config.history!.append(History(created: created, createdBy: createdBy, emptyLayer: true))
     }
 
     var asBase: BaseImage { BaseImage(config: config, layers: layers, description: "previous stage") }

@@ -132,7 +132,11 @@ private struct StageRun {
             }
             do {
                 if directories == nil { directories = try DirectoryIndex(layers: image.layers, store: builder.store) }
-                let layer = try buildLayer(copy, description: step.createdBy, built: built, directories: &directories!)
+                guard let layer = try buildLayer(copy, description: step.createdBy, built: built, directories: &directories!) else {
+                    // A wildcard that matched nothing: history only, as Docker records it.
+                    image.addEmptyLayer(createdBy: step.createdBy)
+                    continue
+                }
                 image.addLayer(layer.layer, createdBy: step.createdBy,
                                mediaType: request.format.layerMediaType(for: builder.settings.compression))
                 if layer.cached { cachedLayers += 1 } else { newLayers += 1 }
@@ -144,7 +148,7 @@ private struct StageRun {
     }
 
     private mutating func buildLayer(_ copy: CopyStep, description: String, built: [ImageAssembler],
-                                     directories: inout DirectoryIndex) throws -> BuiltLayer {
+                                     directories: inout DirectoryIndex) throws -> BuiltLayer? {
         var unpackedSource: ExtractedTree?
         var sourceContext = context
         switch copy.from {
@@ -160,6 +164,7 @@ private struct StageRun {
         let planner = CopyPlanner(context: sourceContext, step: copy, owner: try Self.owner(copy.chown),
                                   scratchDirectory: "\(builder.store.root)/ingest")
         let plan = try planner.plan()
+        guard !plan.entries.isEmpty else { return nil }
         let entries = directories.completingParents(of: plan.entries)
         layerCount += 1
         let layers = LayerBuilder(store: builder.store, settings: builder.settings, events: builder.events)
