@@ -36,6 +36,7 @@ let package = Package(
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SparkTests", dependencies: ["Spark"]),
+        .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Archive"]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),
     ],
     swiftLanguageModes: [.v6]

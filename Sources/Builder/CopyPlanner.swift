@@ -138,6 +138,22 @@ struct CopyPlanner {
         return item
     }
 
+    /// `--chown` with numeric ids (or root); names would need the image's /etc/passwd.
+    static func owner(_ chown: String?) throws(BuildError) -> (uid: Int, gid: Int)? {
+        guard let chown else { return nil }
+        let parts = chown.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        func id(_ text: String) throws(BuildError) -> Int {
+            if text == "root" { return 0 }
+            guard let value = Int(text), value >= 0 else {
+                throw BuildError("--chown=\(chown): '\(text)' is not a numeric id",
+                                 hint: "this tool does not read the base image's /etc/passwd; use numeric ids, e.g. --chown=185:0")
+            }
+            return value
+        }
+        let uid = try id(parts[0])
+        return (uid, parts.count > 1 ? try id(parts[1]) : uid)
+    }
+
     // MARK: - Paths
 
     /// A source path made relative to the context root; `..` may not climb out of it.

@@ -33,6 +33,8 @@ struct DirectoryIndex: Sendable {
 
     private(set) var entries: [String: Info] = [:]
 
+    init() {}
+
     /// Reads the index of each layer from the store's cache, or from the layer itself once.
     init(layers: [Descriptor], store: Store) throws {
         for layer in layers {

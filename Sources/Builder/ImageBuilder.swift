@@ -161,7 +161,7 @@ private struct StageRun {
             unpackedSource = try ExtractedTree.unpack(image.layers, from: builder.store, sources: copy.sources)
         }
         if let unpackedSource { sourceContext = unpackedSource.context }
-        let planner = CopyPlanner(context: sourceContext, step: copy, owner: try Self.owner(copy.chown),
+        let planner = CopyPlanner(context: sourceContext, step: copy, owner: try CopyPlanner.owner(copy.chown),
                                   scratchDirectory: "\(builder.store.root)/ingest")
         let plan = try planner.plan()
         guard !plan.entries.isEmpty else { return nil }
@@ -174,21 +174,5 @@ private struct StageRun {
         try DirectoryIndex.remember(entries, digest: built.layer.digest, store: builder.store)
         directories.add(entries)
         return built
-    }
-
-    /// `--chown` with numeric ids (or root); names would need the image's /etc/passwd.
-    static func owner(_ chown: String?) throws(BuildError) -> (uid: Int, gid: Int)? {
-        guard let chown else { return nil }
-        let parts = chown.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        func id(_ text: String) throws(BuildError) -> Int {
-            if text == "root" { return 0 }
-            guard let value = Int(text), value >= 0 else {
-                throw BuildError("--chown=\(chown): '\(text)' is not a numeric id",
-                                 hint: "this tool does not read the base image's /etc/passwd; use numeric ids, e.g. --chown=185:0")
-            }
-            return value
-        }
-        let uid = try id(parts[0])
-        return (uid, parts.count > 1 ? try id(parts[1]) : uid)
     }
 }

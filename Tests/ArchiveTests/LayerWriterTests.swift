@@ -28,6 +28,16 @@ struct LayerWriterTests {
         }
     }
 
+    /// The same entries must give these exact bytes on every machine and with every version of
+    /// this tool; a change here changes every image digest users have.
+    @Test func bytesAreTheSameEverywhere() throws {
+        try withTemporaryDirectory { dir in
+            let digests = try writeLayer(in: dir, name: "layer.tar.gz", compression: .gzip(level: 6))
+            #expect(digests.diffIDHex == "19d115e61ef3c377838ca7855a60df22c97c4ff7c7bc115af1de0a1a65369265")
+            #expect(digests.digestHex == "3e392c5a6cd33e49d86a4b65d385f0254c030c1af7af0c751c2d38e7868d82a5")
+        }
+    }
+
     @Test func digestsDescribeTheFiles() throws {
         try withTemporaryDirectory { dir in
             let digests = try writeLayer(in: dir, name: "layer.tar.gz", compression: .gzip(level: 6))

@@ -37,6 +37,10 @@ struct BadInputTests {
             try FileManager.default.createSymbolicLink(atPath: home.appending(path: "data/up").path, withDestinationPath: "../../outside")
             return []
         }, expected: ["symlink 'data/up' -> '../../outside' points outside the build context"]),
+        Case(name: "FIFO in the context", setUp: { home, _ in
+            try Command.run("mkfifo", [home.appending(path: "data/pipe").path]).check()
+            return []
+        }, expected: ["data/pipe is a socket, FIFO or device file", "hint: remove it"]),
         Case(name: "bad tag", setUp: { _, _ in ["-t", "Bad:Tag"] }, expected: ["invalid tag 'Bad:Tag'"]),
         Case(name: "corrupt rootfs base", setUp: { _, dir in
             let file = dir.appending(path: "garbage.tar")

@@ -26,6 +26,9 @@ struct BuildTests {
                 try expectSameTree(spark.home.appending(path: source), rootfs.appending(path: target))
             }
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: rootfs.appending(path: "opt/spark/bin/spark-shell").path) == "spark-submit")
+            let original = try FileManager.default.attributesOfItem(atPath: rootfs.appending(path: "opt/spark/sbin/start-master.sh").path)
+            let link = try FileManager.default.attributesOfItem(atPath: rootfs.appending(path: "opt/spark/sbin/start-master-link.sh").path)
+            #expect(original[.systemFileNumber] as? Int == link[.systemFileNumber] as? Int, "hard links stay hard links")
             #expect(try mode(rootfs.appending(path: "opt/entrypoint.sh")) == 0o755)
             #expect(try mode(rootfs.appending(path: "opt/decom.sh")) == 0o755)
             #expect(try mode(rootfs.appending(path: "opt/spark/work-dir")) == 0o775)

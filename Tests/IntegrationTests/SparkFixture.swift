@@ -45,6 +45,7 @@ struct SparkFixture {
             try fm.setAttributes([.posixPermissions: file.mode], ofItemAtPath: url.path)
         }
         try fm.createSymbolicLink(atPath: home.appending(path: "bin/spark-shell").path, withDestinationPath: "spark-submit")
+        try fm.linkItem(at: home.appending(path: "sbin/start-master.sh"), to: home.appending(path: "sbin/start-master-link.sh"))
         // Directories created by FileManager inherit the umask; make them what a release has.
         for dir in ["", "jars", "bin", "sbin", "examples", "examples/jars", "examples/src", "examples/src/main",
                     "examples/src/main/python", "data", "data/graphx", "data/mllib", "python", "python/pyspark",
