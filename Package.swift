@@ -15,6 +15,7 @@ let package = Package(
         // C shims: typed wrappers over the system libraries, nothing else.
         .target(name: "CArchive", linkerSettings: [.linkedLibrary("archive")]),
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
 
         // Pure modules: no I/O.
         .target(name: "OCI"),
@@ -26,6 +27,7 @@ let package = Package(
         ]),
         .target(name: "Store", dependencies: ["OCI", "Archive"]),
         .target(name: "Spark", dependencies: ["OCI"]),
+        .target(name: "HTTP", dependencies: ["CCurl"]),
         .target(name: "Builder", dependencies: ["OCI", "Archive", "Store", "Dockerfile", "Spark"]),
         .executableTarget(name: "spark-image-tool", dependencies: [
             "Builder", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -36,6 +38,7 @@ let package = Package(
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SparkTests", dependencies: ["Spark"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),
     ],
     swiftLanguageModes: [.v6]
