@@ -12,6 +12,16 @@ protocol BodySource: AnyObject {
     func finish() -> (any Error)?
 }
 
+extension BodySource {
+    /// Only a producer thread can fail after the transfer.
+    func finish() -> (any Error)? { nil }
+}
+
+/// The text of the current `errno`.
+func systemError() -> String {
+    String(cString: strerror(errno))
+}
+
 extension RequestBody {
     /// nil for a GET or HEAD without a body; other methods always upload, if only zero bytes,
     /// so that they send `Content-Length: 0`.
@@ -45,8 +55,6 @@ final class BytesSource: BodySource {
         position = 0
         return true
     }
-
-    func finish() -> (any Error)? { nil }
 }
 
 /// Reads a region of a file with `pread`, so only curl's buffer is ever in memory.
@@ -60,7 +68,7 @@ final class FileSource: BodySource {
     init(path: String, offset: Int64, length: Int64) throws(HTTPError) {
         descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw HTTPError(kind: .other, message: "cannot open \(path): \(String(cString: strerror(errno)))")
+            throw HTTPError(kind: .other, message: "cannot open \(path): \(systemError())")
         }
         self.path = path
         self.offset = offset
@@ -77,7 +85,7 @@ final class FileSource: BodySource {
         let count = pread(descriptor, buffer.baseAddress, wanted, off_t(offset + position))
         if count < 0 && errno == EINTR { return try read(into: buffer) }
         guard count > 0 else {
-            let reason = count < 0 ? String(cString: strerror(errno)) : "file ends before offset \(offset) + length \(total)"
+            let reason = count < 0 ? systemError() : "file ends before offset \(offset) + length \(total)"
             throw HTTPError(kind: .other, message: "reading \(path): \(reason)")
         }
         position += Int64(count)
@@ -88,8 +96,6 @@ final class FileSource: BodySource {
         position = 0
         return true
     }
-
-    func finish() -> (any Error)? { nil }
 }
 
 /// Runs the producer on its own thread, writing into one end of a socket pair while curl
@@ -105,7 +111,7 @@ final class StreamSource: BodySource {
     init(length: Int64?, producer: @escaping @Sendable (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws(HTTPError) {
         var ends: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
-            throw HTTPError(kind: .other, message: "socketpair: \(String(cString: strerror(errno)))")
+            throw HTTPError(kind: .other, message: "socketpair: \(systemError())")
         }
         self.length = length
         readEnd = ends[0]
@@ -121,7 +127,7 @@ final class StreamSource: BodySource {
         let count = Foundation.read(readEnd, buffer.baseAddress, buffer.count)
         if count < 0 && errno == EINTR { return try read(into: buffer) }
         guard count >= 0 else {
-            throw HTTPError(kind: .other, message: "reading the body producer: \(String(cString: strerror(errno)))")
+            throw HTTPError(kind: .other, message: "reading the body producer: \(systemError())")
         }
         // End of stream: the producer has returned, so its outcome is settled.
         if count == 0, let error = outcome.producerError { throw error }

@@ -18,15 +18,18 @@ public final class HTTPClient: @unchecked Sendable {
 
     /// Sends `request` and returns whatever response arrives, 3xx and 5xx included:
     /// redirects are left to the caller, who must decide whether credentials may follow.
+    /// An error thrown by a body closure ends the transfer and comes back as the
+    /// `underlying` error of an `.aborted` HTTPError.
     public func send(_ request: HTTPRequest, response: ResponseBody = .collect(limit: 16 << 20), tls: TLSOptions? = nil,
                      unixSocket: String? = nil,
                      progress: (@Sendable (_ sentBytes: Int64, _ receivedBytes: Int64) -> Void)? = nil) throws(HTTPError) -> HTTPResponse {
         let log = configuration.debug.map(DebugLog.init)
         log?.request(request, unixSocket: unixSocket)
         do {
+            let headers = try HeaderList(Self.headerLines(request.headers))
             let transfer = Transfer(source: try request.body.makeSource(method: request.method), responseBody: response,
                                     progress: progress, log: log)
-            return try perform(request, transfer: transfer, tls: tls, unixSocket: unixSocket)
+            return try perform(request, headers: headers, transfer: transfer, tls: tls, unixSocket: unixSocket)
         } catch {
             var error = error
             error.url = Self.redactingCredentials(in: request.url)
@@ -35,10 +38,10 @@ public final class HTTPClient: @unchecked Sendable {
         }
     }
 
-    private func perform(_ request: HTTPRequest, transfer: Transfer, tls: TLSOptions?, unixSocket: String?) throws(HTTPError) -> HTTPResponse {
+    private func perform(_ request: HTTPRequest, headers: HeaderList, transfer: Transfer, tls: TLSOptions?,
+                         unixSocket: String?) throws(HTTPError) -> HTTPResponse {
         let handle = try checkout()
         defer { checkin(handle) }
-        let headers = try HeaderList(Self.headerLines(request.headers))
         try configure(handle, for: request, body: transfer.source, tls: tls, unixSocket: unixSocket)
         try handle.set(CURLOPT_HTTPHEADER, headers)
         try transfer.install(on: handle)

@@ -126,7 +126,7 @@ final class Transfer {
     }
 
     private func rewind(to offset: curl_off_t) -> Int32 {
-        offset == 0 && source!.rewind() ? Int32(ccurl_seekfunc_ok) : Int32(ccurl_seekfunc_cantseek)
+        offset == 0 && source!.rewind() ? ccurl_seekfunc_ok : ccurl_seekfunc_cantseek
     }
 }
 
