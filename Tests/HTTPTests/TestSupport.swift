@@ -51,10 +51,12 @@ struct Scratch: Sendable {
     let directory: String
 
     static let shared = Result { () throws -> Scratch in
-        let directory = NSTemporaryDirectory() + "http-tests-\(getpid())"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return Scratch(directory: directory)
+        try FileManager.default.createDirectory(atPath: directoryOfThisProcess, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: Scratch.directoryOfThisProcess) }
+        return Scratch(directory: directoryOfThisProcess)
     }
+
+    private static var directoryOfThisProcess: String { NSTemporaryDirectory() + "http-tests-\(getpid())" }
 
     func path(_ name: String) -> String { directory + "/" + name }
 
