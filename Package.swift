@@ -15,6 +15,7 @@ let package = Package(
         // C shims: typed wrappers over the system libraries, nothing else.
         .target(name: "CArchive", linkerSettings: [.linkedLibrary("archive")]),
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
 
         // Pure modules: no I/O.
         .target(name: "OCI"),
@@ -25,10 +26,13 @@ let package = Package(
             "CArchive", "CZlib", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Store", dependencies: ["OCI", "Archive"]),
+        .target(name: "HTTP", dependencies: ["CCurl"]),
+        .target(name: "Registry", dependencies: ["OCI", "HTTP", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "DockerEngine", dependencies: ["OCI", "HTTP", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Spark", dependencies: ["OCI"]),
-        .target(name: "Builder", dependencies: ["OCI", "Archive", "Store", "Dockerfile", "Spark"]),
+        .target(name: "Builder", dependencies: ["OCI", "Archive", "Store", "Dockerfile", "Spark", "HTTP", "Registry", "DockerEngine"]),
         .executableTarget(name: "spark-image-tool", dependencies: [
-            "Builder", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Builder", "Registry", "HTTP", "DockerEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
@@ -36,6 +40,8 @@ let package = Package(
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SparkTests", dependencies: ["Spark"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
         .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Archive"]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),
     ],
