@@ -54,11 +54,18 @@ struct BaseImage: Sendable {
     }
 }
 
+/// When a base image named by reference is fetched from its registry (`--pull`).
+public enum PullPolicy: String, Sendable, CaseIterable {
+    case always, missing, never
+}
+
 /// Brings base images into the store from wherever they are.
 struct BaseImporter: Sendable {
     let store: Store
     let settings: LayerSettings
     let platform: Platform
+    let puller: Puller?
+    let pullPolicy: PullPolicy
 
     func importBase(_ source: BaseSource) throws -> BaseImage {
         switch source {
@@ -73,13 +80,22 @@ struct BaseImporter: Sendable {
         case .rootfs(let file):
             return try fromRootfs(file: file)
         case .reference(let reference):
-            guard let descriptor = try store.resolve(reference) else {
-                throw BuildError("base image \(reference) is not in the local store, and pulling from registries is not supported yet",
-                                 hint: "pass --base oci-layout:DIR[:tag], oci-archive:FILE, docker-archive:FILE or rootfs:FILE.tar (scripts/make-base-image.sh builds a Java base)")
-            }
-            let image = try store.image(descriptor, platform: platform)
+            let image = try storedOrPulled(reference)
             return BaseImage(config: image.config, layers: image.manifest.layers, description: reference.familiarDescription)
         }
+    }
+
+    /// The stored image when it serves this platform (and --pull allows it), else a fresh pull.
+    private func storedOrPulled(_ reference: ImageReference) throws -> StoredImage {
+        if pullPolicy != .always, let descriptor = try store.resolve(reference) {
+            let image = try store.image(descriptor, platform: platform)
+            if platform.matches(image.config.platform) || puller == nil || pullPolicy == .never { return image }
+        }
+        guard let puller, pullPolicy != .never else {
+            throw BuildError("base image \(reference) is not in the local store\(pullPolicy == .never ? " and --pull never forbids fetching it" : "")",
+                             hint: "pull it (spark-image-tool pull \(reference.familiarDescription)), or pass --base oci-layout:DIR[:tag], oci-archive:FILE, docker-archive:FILE or rootfs:FILE.tar (scripts/make-base-image.sh builds a Java base)")
+        }
+        return try store.image(try puller.pull(reference, platform: platform), platform: platform)
     }
 
     // MARK: - OCI layout directory

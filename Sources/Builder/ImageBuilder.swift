@@ -43,11 +43,17 @@ public struct ImageBuilder: Sendable {
     public let store: Store
     public let settings: LayerSettings
     public let events: BuildEventHandler
+    /// Fetches base images named by reference; nil keeps builds offline.
+    public let puller: Puller?
+    public let pullPolicy: PullPolicy
 
-    public init(store: Store, settings: LayerSettings, events: @escaping BuildEventHandler) {
+    public init(store: Store, settings: LayerSettings, events: @escaping BuildEventHandler,
+                puller: Puller? = nil, pullPolicy: PullPolicy = .missing) {
         self.store = store
         self.settings = settings
         self.events = events
+        self.puller = puller
+        self.pullPolicy = pullPolicy
     }
 
     public func build(_ request: ImageBuildRequest) throws -> BuiltImage {
@@ -97,7 +103,10 @@ private struct StageRun {
         self.context = context
     }
 
-    var importer: BaseImporter { BaseImporter(store: builder.store, settings: builder.settings, platform: request.platform) }
+    var importer: BaseImporter {
+        BaseImporter(store: builder.store, settings: builder.settings, platform: request.platform,
+                     puller: builder.puller, pullPolicy: builder.pullPolicy)
+    }
 
     func base(of stage: StageHeader, override: String?, built: [ImageAssembler]) throws -> BaseImage {
         let base: BaseImage

@@ -21,11 +21,12 @@ public struct SparkBuildOptions: Sendable {
     /// `-u`: the build arg spark_uid.
     public var sparkUID: String?
     public var format: ManifestFormat
-    public var platform: Platform
+    /// One platform builds a manifest; several build an image index (`-X`).
+    public var platforms: [Platform]
 
     public init(sparkHome: String, repository: String? = nil, tag: String? = nil, variants: [ImageVariant] = [.spark],
                 dockerfiles: [ImageVariant: String] = [:], base: String? = nil, buildArgs: [String: String] = [:],
-                sparkUID: String? = nil, format: ManifestFormat = .oci, platform: Platform = .host) {
+                sparkUID: String? = nil, format: ManifestFormat = .oci, platforms: [Platform] = [.host]) {
         self.sparkHome = sparkHome
         self.repository = repository
         self.tag = tag
@@ -35,7 +36,7 @@ public struct SparkBuildOptions: Sendable {
         self.buildArgs = buildArgs
         self.sparkUID = sparkUID
         self.format = format
-        self.platform = platform
+        self.platforms = platforms
     }
 
     /// `REPO/NAME:TAG`, as docker-image-tool.sh names its images.
@@ -74,15 +75,34 @@ public struct SparkImageBuild: Sendable {
             if let uid = options.sparkUID { args["spark_uid"] = uid }
             if variant != .spark { args["base_img"] = sparkReference.description }
             args.merge(options.buildArgs) { _, user in user }
-            let request = ImageBuildRequest(
-                dockerfile: text, dockerfileName: name, buildArgs: args,
-                mounts: distribution.contextMounts(usingDefaultDockerfiles: options.dockerfiles[variant] == nil),
-                baseOverride: variant == .spark ? options.base : nil,
-                references: [reference], format: options.format, platform: options.platform)
             builder.events(.imageStarted(reference: reference.familiarDescription, dockerfile: name))
-            results.append(try builder.build(request))
+            var perPlatform: [BuiltImage] = []
+            for platform in options.platforms {
+                let request = ImageBuildRequest(
+                    dockerfile: text, dockerfileName: name, buildArgs: args,
+                    mounts: distribution.contextMounts(usingDefaultDockerfiles: options.dockerfiles[variant] == nil),
+                    baseOverride: variant == .spark ? options.base : nil,
+                    references: options.platforms.count == 1 ? [reference] : [], format: options.format, platform: platform)
+                perPlatform.append(try builder.build(request))
+            }
+            results.append(options.platforms.count == 1 ? perPlatform[0] : try index(perPlatform, as: reference, options: options))
         }
         return results
+    }
+
+    /// One image index over the platforms' manifests, tagged as `reference`. The Spark layers
+    /// are the same blobs in every manifest: the layer cache keys do not involve the platform.
+    private func index(_ images: [BuiltImage], as reference: ImageReference, options: SparkBuildOptions) throws -> BuiltImage {
+        let entries = zip(images, options.platforms).map { image, platform in
+            Descriptor(mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.size, platform: platform)
+        }
+        let bytes = try CanonicalJSON.encode(ImageIndex(mediaType: options.format.indexMediaType, manifests: entries))
+        let descriptor = Descriptor(mediaType: options.format.indexMediaType, digest: try builder.store.putBlob(bytes), size: Int64(bytes.count))
+        try builder.store.tag(descriptor, as: reference)
+        builder.events(.imageTagged(reference: reference.familiarDescription, digest: descriptor.digest,
+                                    size: images[0].layers.reduce(0) { $0 + $1.size }))
+        return BuiltImage(references: [reference], manifest: descriptor, layers: images[0].layers,
+                          newLayers: images.reduce(0) { $0 + $1.newLayers }, cachedLayers: images.reduce(0) { $0 + $1.cachedLayers })
     }
 
     private func dockerfile(for variant: ImageVariant, options: SparkBuildOptions) throws -> (String, String) {

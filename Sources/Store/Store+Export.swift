@@ -25,6 +25,24 @@ extension Store {
     /// Writes the named images into one archive at `path`. The file appears only when complete.
     public func export(_ references: [ImageReference], format: ExportFormat, to path: String,
                        platform: Platform = .host) throws(StoreError) {
+        let temporary = "\(path).\(UUID().uuidString).partial"
+        do {
+            try export(references, format: format, into: try FileSink(creating: temporary), platform: platform)
+            guard rename(temporary, path) == 0 else {
+                throw StoreError.io(path, "cannot rename into place: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            unlink(temporary)
+            if let storeError = error as? StoreError { throw storeError }
+            throw .io(path, "\(error)")
+        }
+    }
+
+    /// Streams the archive into `sink`. `omitting` leaves those blobs' files out while
+    /// manifest.json still lists them: Docker's classic image store does not open a layer file
+    /// whose chain it already has, which makes this a delta load.
+    public func export(_ references: [ImageReference], format: ExportFormat, into sink: any ByteSink,
+                       platform: Platform = .host, omitting: Set<Digest> = []) throws(StoreError) {
         var descriptors: [Descriptor] = []
         var blobs: [Digest: Descriptor] = [:]
         var dockerManifests: [DockerArchiveManifest] = []
@@ -46,17 +64,16 @@ extension Store {
             metadata.append(("oci-layout", try CanonicalJSON.encode(ImageLayoutMarker())))
             metadata.append(("index.json", try CanonicalJSON.encode(ImageIndex(manifests: descriptors))))
             if format == .dockerArchive { metadata.append(("manifest.json", try CanonicalJSON.encode(dockerManifests))) }
-        } catch { throw .io(path, "cannot encode the archive's index: \(error)") }
-        try writeArchive(to: path, metadata: metadata, blobs: blobs.keys.sorted())
+        } catch { throw .io("archive", "cannot encode the archive's index: \(error)") }
+        try writeArchive(into: sink, metadata: metadata, blobs: blobs.keys.sorted().filter { !omitting.contains($0) })
     }
 
     /// Where a blob sits inside a layout or archive.
     public static func archivePath(_ digest: Digest) -> String { "blobs/\(digest.algorithm)/\(digest.encoded)" }
 
-    private func writeArchive(to path: String, metadata: [(String, [UInt8])], blobs: [Digest]) throws(StoreError) {
-        let temporary = "\(path).\(UUID().uuidString).partial"
+    private func writeArchive(into sink: any ByteSink, metadata: [(String, [UInt8])], blobs: [Digest]) throws(StoreError) {
         do {
-            let tar = try TarWriter(sink: try FileSink(creating: temporary))
+            let tar = try TarWriter(sink: sink)
             for (name, bytes) in metadata {
                 try tar.append(TarEntry(path: name, kind: .file(size: Int64(bytes.count)), mode: 0o644), contents: .bytes(bytes))
             }
@@ -67,13 +84,10 @@ extension Store {
                                contents: .file(path: blobPath(digest)))
             }
             try tar.finish()
-            guard rename(temporary, path) == 0 else {
-                throw StoreError.io(path, "cannot rename into place: \(String(cString: strerror(errno)))")
-            }
+        } catch let error as StoreError {
+            throw error
         } catch {
-            unlink(temporary)
-            if let storeError = error as? StoreError { throw storeError }
-            throw .io(path, "\(error)")
+            throw .io("archive", "\(error)")
         }
     }
 }

@@ -23,6 +23,8 @@ public enum CacheKind: String, Sendable, CaseIterable {
     case layers
     /// Layer digest → the directories (and symlinks) the layer holds.
     case directories
+    /// Blob digest → registry/repository names known to hold it, for cross-repository mounts.
+    case origins
 }
 
 extension Store {
@@ -59,7 +61,7 @@ extension Store {
                 let key = String(name.dropLast(5))
                 let stale = switch kind {
                 case .layers: cachedLayer(key: key) == nil
-                case .directories: (try? Digest(parsing: "sha256:\(key)")).map(hasBlob) != true
+                case .directories, .origins: (try? Digest(parsing: "sha256:\(key)")).map(hasBlob) != true
                 }
                 if stale { unlink("\(dir)/\(name)") }
             }

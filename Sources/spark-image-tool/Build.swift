@@ -16,6 +16,7 @@ extension Root {
                 """)
 
         @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var registry: RegistryOptionGroup
 
         @Option(name: .long, help: ArgumentHelp("The Spark distribution: a release, a source build or a pip-installed pyspark. Default: $SPARK_HOME, else the current directory.", valueName: "dir"))
         var sparkHome: String?
@@ -62,18 +63,24 @@ extension Root {
         @Option(name: .long, help: "gzip level, 1 (fast) to 9 (small).")
         var compressionLevel: Int32 = 6
 
-        @Option(name: .long, help: ArgumentHelp("Target platform, OS/ARCH.", valueName: "platform"))
+        @Option(name: .long, help: ArgumentHelp("Target platforms, OS/ARCH[,OS/ARCH…]; several build an image index.", valueName: "platforms"))
         var platform: String?
+
+        @Flag(name: .long, help: "Push the images after building them.")
+        var push = false
+
+        @Option(name: .long, help: "Fetch base images named by reference: always, missing or never.")
+        var pull: PullPolicy = .missing
 
         @Flag(name: .short, help: "Use minikube's Docker daemon (not available yet: see `preload`).")
         var m = false
 
-        @Flag(name: .customShort("X"), help: "Multi-platform build and push (not available yet).")
+        @Flag(name: .customShort("X"), help: "Build for linux/amd64 and linux/arm64 as one image index, and push it (docker-image-tool.sh's -X).")
         var x = false
 
         func validate() throws {
             if m { throw ValidationError("-m (load into minikube) is not available yet; build, then load the image with `docker load` from `spark-image-tool save`") }
-            if x { throw ValidationError("-X (multi-platform build and push) needs registry support, which is not available yet") }
+            if x, platform != nil { throw ValidationError("-X builds linux/amd64 and linux/arm64; use --platform for other sets") }
             if compression == .zstd { throw ValidationError("--compression zstd is not available yet; use gzip or none") }
             guard (1...9).contains(compressionLevel) else { throw ValidationError("--compression-level must be 1 to 9") }
             for arg in b where !arg.contains("=") {
@@ -85,12 +92,21 @@ extension Root {
             let store = try storeOptions.open()
             let renderer = ProgressRenderer.forStandardOutput()
             let settings = LayerSettings(compression: compression, gzipLevel: compressionLevel, epoch: try sourceDateEpoch(), useCache: !n)
-            let builder = ImageBuilder(store: store, settings: settings, events: renderer.handle)
+            let session = registry.session(store: store, renderer: renderer)
+            let builder = ImageBuilder(store: store, settings: settings, events: renderer.handle,
+                                       puller: Puller(session: session), pullPolicy: pull)
             let results = try SparkImageBuild(builder: builder).run(try options())
-            renderer.finish()
             for image in results {
                 for reference in image.references {
                     print("\(reference.familiarDescription)  \(image.manifest.digest)  \(image.layers.count) layers (\(image.newLayers) built, \(image.cachedLayers) cached)")
+                }
+            }
+            guard push || x else { return }
+            for image in results {
+                for reference in image.references {
+                    for result in try Pusher(session: session).push(reference, to: [reference]) {
+                        print("pushed \(reference.familiarDescription) \(result.digest): \(result.uploadedBlobs) blobs uploaded (\(formatBytes(result.uploadedBytes))), \(result.mountedBlobs) mounted, \(result.skippedBlobs) already there")
+                    }
                 }
             }
         }
@@ -110,7 +126,13 @@ extension Root {
                     let parts = arg.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                     return (String(parts[0]), String(parts[1]))
                 }, uniquingKeysWith: { _, last in last }),
-                sparkUID: u, format: format, platform: try platform.map { try Platform(parsing: $0) } ?? .host)
+                sparkUID: u, format: format, platforms: try platforms())
+        }
+
+        private func platforms() throws -> [Platform] {
+            if x { return [Platform(os: "linux", architecture: "amd64"), Platform(os: "linux", architecture: "arm64")] }
+            guard let platform else { return [.host] }
+            return try platform.split(separator: ",").map { try Platform(parsing: String($0)) }
         }
     }
 }

@@ -47,7 +47,22 @@ final class ProgressRenderer: @unchecked Sendable {
         }
     }
 
-    func finish() {}
+    func handleTransfer(_ event: TransferEvent) {
+        lock.lock()
+        defer { lock.unlock() }
+        switch event {
+        case .blobSkipped(let digest, let size, let reason):
+            line("  \(digest.encoded.prefix(12)) \(formatBytes(size)): \(reason)")
+        case .blobMounted(let digest, let size, let source):
+            line("  \(digest.encoded.prefix(12)) \(formatBytes(size)): mounted from \(source)")
+        case .blobUploaded(let digest, let size, let seconds):
+            line("  \(digest.encoded.prefix(12)) \(formatBytes(size)): uploaded in \(String(format: "%.1f", seconds))s")
+        case .blobDownloaded(let digest, let size, let seconds):
+            line("  \(digest.encoded.prefix(12)) \(formatBytes(size)): downloaded in \(String(format: "%.1f", seconds))s")
+        case .manifestPushed(let reference, let digest):
+            line("Pushed \(reference) \(digest)")
+        }
+    }
 
     private func draw(id: Int, bytes: Int64) {
         let total = max(layerTotals[id] ?? 0, 1)

@@ -1,7 +1,9 @@
 import Archive
 import Builder
 import Dockerfile
+import HTTP
 import OCI
+import Registry
 import Spark
 import Store
 
@@ -14,3 +16,5 @@ extension SparkError: ToolError {}
 extension StoreError: ToolError {}
 extension ArchiveError: ToolError {}
 extension OCIError: ToolError {}
+extension RegistryError: ToolError {}
+extension HTTPError: ToolError {}

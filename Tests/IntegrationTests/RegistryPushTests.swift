@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+/// Push and pull against the real registry, checked with skopeo and docker.
+@Suite(.serialized)
+struct RegistryPushTests {
+    /// A unique repository prefix per test, so tests sharing the registry never see each other.
+    static func uniqueRepository(_ registry: String) -> String {
+        "\(registry)/t\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    struct Built {
+        var dir: URL
+        var spark: SparkFixture
+        var base: URL
+        var tool: Tool
+    }
+
+    static func withBuild(_ body: (Built) throws -> Void) throws {
+        try TemporaryDirectory.with { dir in
+            let spark = try SparkFixture(at: dir.appending(path: "spark"))
+            let base = dir.appending(path: "base.tar.gz")
+            try TinyBase.makeRootfs(at: base)
+            try body(Built(dir: dir, spark: spark, base: base, tool: Tool(store: dir.appending(path: "store"))))
+        }
+    }
+
+    @Test func pushedImageIsReadBySkopeoAndRunByDocker() throws {
+        guard let registry = try TestServices.require(.registry) else { return }
+        try Self.withBuild { built in
+            let repo = Self.uniqueRepository(registry)
+            try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", repo, "-t", "1.0", "--base", "rootfs:\(built.base.path)"]).check()
+            let digest = try built.tool.manifestDigest("\(repo)/spark:1.0")
+            let push = try built.tool.run(["push", "\(repo)/spark:1.0", "--tag", "latest"]).check()
+            #expect(push.stdout.contains("12 blobs uploaded"), "\(push)")
+
+            for tag in ["1.0", "latest"] {
+                let inspect = try Command.run("skopeo", ["inspect", "--tls-verify=false", "docker://\(repo)/spark:\(tag)"]).check()
+                let json = try JSONSerialization.jsonObject(with: inspect.stdoutData) as! [String: Any]
+                #expect(json["Digest"] as? String == digest)
+            }
+            let copy = built.dir.appending(path: "copy")
+            try Command.run("skopeo", ["copy", "--src-tls-verify=false", "docker://\(repo)/spark:1.0", "oci:\(copy.path):x"]).check()
+
+            guard let docker = try TestServices.docker() else { return }
+            defer { _ = try? docker.run(["rmi", "-f", "\(repo)/spark:1.0"]) }
+            try docker.run(["pull", "\(repo)/spark:1.0"]).check()
+            let run = try docker.run(["run", "--rm", "--network", "none", "\(repo)/spark:1.0", "sh", "-c", "id -u; echo $SPARK_HOME"]).check()
+            #expect(run.stdout.hasSuffix("185\n/opt/spark\n"), "\(run)")
+        }
+    }
+
+    @Test func rePushUploadsNothingAndBindingsMountTheSparkLayers() throws {
+        guard let proxy = try TestServices.faultProxy() else { return }
+        try Self.withBuild { built in
+            let repo = Self.uniqueRepository(proxy.address)
+            try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", repo, "-t", "1", "--python",
+                                "--base", "rootfs:\(built.base.path)"]).check()
+            try proxy.reset()
+            try built.tool.run(["push", "\(repo)/spark:1"]).check()
+            let first = try proxy.stats()
+            #expect(first["PUT /v2/*/blobs/uploads/*"] == 12, "\(first)")
+
+            try proxy.reset()
+            let again = try built.tool.run(["push", "\(repo)/spark:1"]).check()
+            #expect(again.stdout.contains("0 blobs uploaded"), "\(again)")
+            let second = try proxy.stats()
+            #expect(second["PUT /v2/*/blobs/uploads/*"] == nil, "\(second)")
+            #expect(second["POST /v2/*/blobs/uploads/"] == nil, "\(second)")
+
+            try proxy.reset()
+            let py = try built.tool.run(["push", "\(repo)/spark-py:1"]).check()
+            #expect(py.stdout.contains("3 blobs uploaded"), "config + 2 python layers: \(py)")
+            #expect(py.stdout.contains("11 mounted"), "base + spark layers come from spark: \(py)")
+            let third = try proxy.stats()
+            #expect(third["PUT /v2/*/blobs/uploads/*"] == 3, "\(third)")
+            #expect(third["POST /v2/*/blobs/uploads/?mount"] == 11, "\(third)")
+        }
+    }
+
+    @Test func compatiblePushSkipsImagesThatWereNotBuilt() throws {
+        guard let registry = try TestServices.require(.registry) else { return }
+        try Self.withBuild { built in
+            let repo = Self.uniqueRepository(registry)
+            try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", repo, "-t", "2", "--base", "rootfs:\(built.base.path)"]).check()
+            let push = try Binary.run(["--store", built.tool.store.path, "-r", repo, "-t", "2", "push"]).check()
+            #expect(push.stdout.contains("pushed \(repo)/spark:2"), "\(push)")
+            #expect(push.stdout.contains("\(repo)/spark-py:2 image not found. Skipping push for this image."))
+            let usage = try Binary.run(["--store", built.tool.store.path, "-t", "2", "push"])
+            #expect(usage.status == 1, "push without -r prints the usage and fails, as docker-image-tool.sh does")
+            #expect(usage.stdout.contains("USAGE"), "\(usage)")
+        }
+    }
+
+    @Test func multiPlatformBuildPushesOneIndexSharingTheSparkLayers() throws {
+        guard let registry = try TestServices.require(.registry) else { return }
+        try Self.withBuild { built in
+            let repo = Self.uniqueRepository(registry)
+            try built.tool.run(["build", "-X", "--spark-home", built.spark.home.path, "-r", repo, "-t", "x",
+                                "--base", "rootfs:\(built.base.path)"]).check()
+            let raw = try Command.run("skopeo", ["inspect", "--raw", "--tls-verify=false", "docker://\(repo)/spark:x"]).check()
+            let index = try JSONSerialization.jsonObject(with: raw.stdoutData) as! [String: Any]
+            #expect(index["mediaType"] as? String == "application/vnd.oci.image.index.v1+json")
+            let manifests = index["manifests"] as! [[String: Any]]
+            let platforms = manifests.map { ($0["platform"] as! [String: String])["architecture"]! }
+            #expect(platforms == ["amd64", "arm64"])
+            var layerSets: [[String]] = []
+            for arch in platforms {
+                let inspect = try Command.run("skopeo", ["inspect", "--tls-verify=false", "--override-arch", arch, "docker://\(repo)/spark:x"]).check()
+                let json = try JSONSerialization.jsonObject(with: inspect.stdoutData) as! [String: Any]
+                #expect(json["Architecture"] as? String == arch)
+                layerSets.append(Array((json["Layers"] as! [String]).dropFirst()))
+            }
+            #expect(layerSets[0] == layerSets[1], "the Spark layers are the same blobs on every platform")
+            let copy = built.dir.appending(path: "arm64")
+            try Command.run("skopeo", ["copy", "--src-tls-verify=false", "--override-arch", "arm64", "docker://\(repo)/spark:x", "oci:\(copy.path):arm"]).check()
+        }
+    }
+
+    @Test func aCorruptBaseBlobIsRefused() throws {
+        guard let registry = try TestServices.require(.registry), let work = try TestServices.require(.work) else { return }
+        try Self.withBuild { built in
+            let repo = Self.uniqueRepository(registry)
+            let layout = built.dir.appending(path: "tiny")
+            try TinyBase.makeOCIImage(layout: layout, tag: "base")
+            try Command.run("skopeo", ["copy", "--dest-tls-verify=false", "oci:\(layout.path):base", "docker://\(repo)/base:1"]).check()
+            // Overwrite the layer's data in the registry's own storage.
+            let inspect = try Command.run("skopeo", ["inspect", "--tls-verify=false", "docker://\(repo)/base:1"]).check()
+            let layer = ((try JSONSerialization.jsonObject(with: inspect.stdoutData) as! [String: Any])["Layers"] as! [String])[0]
+            let hex = String(layer.dropFirst("sha256:".count))
+            let found = try Command.run("find", [work, "-path", "*/blobs/sha256/\(hex.prefix(2))/\(hex)/data"]).check()
+            let data = try #require(found.stdout.split(separator: "\n").first.map(String.init))
+            try SparkFixture.pseudoRandomBytes(count: 4096, seed: "corrupt").write(to: URL(fileURLWithPath: data))
+
+            let result = try built.tool.run(["build", "--spark-home", built.spark.home.path, "-t", "c", "--base", "\(repo)/base:1"])
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr.contains("digest mismatch"), "\(result)")
+            #expect(result.stderr.contains(layer), "\(result)")
+            #expect(try built.tool.expectConsistentStore().succeeded)
+        }
+    }
+
+    @Test func baseImagesComeFromTheRegistryAndItsLayersAreMounted() throws {
+        guard let registry = try TestServices.require(.registry) else { return }
+        try Self.withBuild { built in
+            let repo = Self.uniqueRepository(registry)
+            let layout = built.dir.appending(path: "tiny")
+            try TinyBase.makeOCIImage(layout: layout, tag: "base")
+            try Command.run("skopeo", ["copy", "--dest-tls-verify=false", "oci:\(layout.path):base", "docker://\(repo)/java:17"]).check()
+            let build = try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", repo, "-t", "b", "--base", "\(repo)/java:17", "--push"]).check()
+            #expect(build.stdout.contains("1 mounted"), "the base layer is mounted from \(repo)/java: \(build)")
+            let push = try built.tool.run(["push", "\(repo)/spark:b", "--tag", "again"]).check()
+            #expect(push.stdout.contains("0 blobs uploaded"), "\(push)")
+            let pulled = try built.tool.run(["images"]).check()
+            #expect(pulled.stdout.contains("\(repo)/java:17"), "the pulled base is in the store: \(pulled)")
+        }
+    }
+}
