@@ -165,22 +165,19 @@ def make_proxy_handler(upstream: str, public: str, state: State):
                         yield trailer, 0
                         return
                     yield line, 0
-                    left = size
-                    while left:
-                        data = self.rfile.read(min(BUF, left))
-                        if not data:
-                            raise ConnectionError("client closed the connection inside a chunk")
-                        left -= len(data)
-                        yield data, len(data)
+                    yield from self.payload(size)
                     yield self.rfile.readline(65537), 0
             else:
-                left = int(self.headers.get("Content-Length") or 0)
-                while left:
-                    data = self.rfile.read(min(BUF, left))
-                    if not data:
-                        raise ConnectionError("client closed the connection inside the body")
-                    left -= len(data)
-                    yield data, len(data)
+                yield from self.payload(int(self.headers.get("Content-Length") or 0))
+
+        def payload(self, left):
+            """Yields (bytes, count) for the next `left` bytes of the request body, BUF at a time."""
+            while left:
+                data = self.rfile.read(min(BUF, left))
+                if not data:
+                    raise ConnectionError("client closed the connection inside the request body")
+                left -= len(data)
+                yield data, len(data)
 
         def abort(self):
             self.close_connection = True

@@ -19,6 +19,27 @@ struct ServiceSmokeTests {
             source = "oci:\(layout.path):1"
             repo = "sit-smoke/\(label)-\(UUID().uuidString.prefix(8).lowercased())"
         }
+
+        /// `docker://ADDRESS/REPO[SUFFIX]:1`
+        func reference(_ address: String, suffix: String = "") -> String { "docker://\(address)/\(repo)\(suffix):1" }
+
+        /// `skopeo copy [--dest-creds CREDS] OPTIONS… SOURCE DESTINATION` (plain HTTP unless
+        /// OPTIONS say otherwise).
+        func copy(to destination: String, creds: String? = nil, options: [String] = ["--dest-tls-verify=false"]) throws -> CommandResult {
+            try ServiceSmokeTests.skopeo(["copy"] + (creds.map { ["--dest-creds", $0] } ?? []) + options + [source, destination])
+        }
+
+        /// A push to `destination` fails anonymously (saying one of `refusals`) and with a wrong
+        /// password, and succeeds with `registry`'s credentials.
+        func expectPushNeedsCredentials(to destination: String, _ registry: AuthenticatedRegistry, refusals: [String]) throws {
+            let anonymous = try copy(to: destination)
+            #expect(!anonymous.succeeded, "\(anonymous)")
+            #expect(refusals.contains { anonymous.stderr.contains($0) }, "\(anonymous)")
+            let wrong = try copy(to: destination, creds: "\(registry.user):wrong")
+            #expect(!wrong.succeeded, "\(wrong)")
+            let push = try copy(to: destination, creds: registry.credentials)
+            try #require(push.succeeded, "\(push)")
+        }
     }
 
     static func skopeo(_ arguments: [String]) throws -> CommandResult {
@@ -41,17 +62,9 @@ struct ServiceSmokeTests {
         guard let registry = try TestServices.basicRegistry() else { return }
         let f = try Fixture("basic")
         defer { f.dir.remove() }
-        let ref = "docker://\(registry.address)/\(f.repo):1"
+        let ref = f.reference(registry.address)
 
-        let anonymous = try Self.skopeo(["copy", "--dest-tls-verify=false", f.source, ref])
-        #expect(!anonymous.succeeded, "\(anonymous)")
-        #expect(anonymous.stderr.contains("unauthorized") || anonymous.stderr.contains("authentication required"), "\(anonymous)")
-
-        let wrong = try Self.skopeo(["copy", "--dest-tls-verify=false", "--dest-creds", "\(registry.user):wrong", f.source, ref])
-        #expect(!wrong.succeeded, "\(wrong)")
-
-        let push = try Self.skopeo(["copy", "--dest-tls-verify=false", "--dest-creds", registry.credentials, f.source, ref])
-        try #require(push.succeeded, "\(push)")
+        try f.expectPushNeedsCredentials(to: ref, registry, refusals: ["unauthorized", "authentication required"])
 
         let inspect = try Self.skopeo(["inspect", "--tls-verify=false", "--creds", registry.credentials, ref])
         #expect(inspect.succeeded && inspect.stdout.contains(TinyBase.goArch), "\(inspect)")
@@ -64,16 +77,16 @@ struct ServiceSmokeTests {
         guard let registry = try TestServices.tlsRegistry() else { return }
         let f = try Fixture("tls")
         defer { f.dir.remove() }
-        let ref = "docker://\(registry.address)/\(f.repo):1"
+        let ref = f.reference(registry.address)
         let certs = try registry.makeCertDir(f.dir.path("certs"))
         let empty = f.dir.path("no-certs")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
 
-        let unverified = try Self.skopeo(["copy", "--dest-cert-dir", empty.path, f.source, ref])
+        let unverified = try f.copy(to: ref, options: ["--dest-cert-dir", empty.path])
         #expect(!unverified.succeeded, "\(unverified)")
         #expect(unverified.stderr.contains("x509") || unverified.stderr.contains("certificate"), "\(unverified)")
 
-        let push = try Self.skopeo(["copy", "--dest-cert-dir", certs.path, f.source, ref])
+        let push = try f.copy(to: ref, options: ["--dest-cert-dir", certs.path])
         try #require(push.succeeded, "\(push)")
         let inspect = try Self.skopeo(["inspect", "--cert-dir", certs.path, ref])
         #expect(inspect.succeeded && inspect.stdout.contains("\"\(registry.address)/\(f.repo)\""), "\(inspect)")
@@ -90,18 +103,10 @@ struct ServiceSmokeTests {
         guard let token = try TestServices.tokenRegistry() else { return }
         let f = try Fixture("token")
         defer { f.dir.remove() }
-        let ref = "docker://\(token.address)/\(f.repo):1"
+        let ref = f.reference(token.address)
         let before = try token.server.stats()
 
-        let anonymousPush = try Self.skopeo(["copy", "--dest-tls-verify=false", f.source, ref])
-        #expect(!anonymousPush.succeeded, "\(anonymousPush)")
-        #expect(anonymousPush.stderr.contains("denied") || anonymousPush.stderr.contains("unauthorized"), "\(anonymousPush)")
-
-        let wrong = try Self.skopeo(["copy", "--dest-tls-verify=false", "--dest-creds", "\(token.registry.user):wrong", f.source, ref])
-        #expect(!wrong.succeeded, "\(wrong)")
-
-        let push = try Self.skopeo(["copy", "--dest-tls-verify=false", "--dest-creds", token.registry.credentials, f.source, ref])
-        try #require(push.succeeded, "\(push)")
+        try f.expectPushNeedsCredentials(to: ref, token.registry, refusals: ["denied", "unauthorized"])
 
         let anonymousPull = try Self.skopeo(["inspect", "--tls-verify=false", ref])
         #expect(anonymousPull.succeeded && anonymousPull.stdout.contains(TinyBase.goArch), "\(anonymousPull)")
@@ -178,11 +183,12 @@ struct ServiceSmokeTests {
         guard let proxy = try TestServices.faultProxy() else { return }
         let f = try Fixture("fault")
         defer { f.dir.remove() }
-        let ref = "docker://\(proxy.address)/\(f.repo):1"
+        let ref = f.reference(proxy.address)
         let mine = "/v2/\(f.repo)/"
+        defer { try? proxy.plan([]) }
 
         try proxy.plan([.status(500, method: "PUT", path: "\(mine)blobs/uploads/", times: 1)])
-        let first = try Self.skopeo(["copy", "--dest-tls-verify=false", f.source, ref])
+        let first = try f.copy(to: ref)
         var stats = try proxy.stats(matching: mine)
         #expect(stats["fault status"] == 1, "\(stats)")
         #expect(stats["status 500"] == 1, "\(stats)")
@@ -197,7 +203,7 @@ struct ServiceSmokeTests {
         }
 
         // The rule is spent: the same copy now goes through the proxy to the registry.
-        let second = try Self.skopeo(["copy", "--dest-tls-verify=false", f.source, ref])
+        let second = try f.copy(to: ref)
         try #require(second.succeeded, "\(second)")
         stats = try proxy.stats(matching: mine)
         #expect(stats["fault status"] == 1, "\(stats)")
@@ -209,11 +215,10 @@ struct ServiceSmokeTests {
         // A cut upload: the client sees the connection close, the registry a broken body.
         let cutRepo = "\(f.repo)-cut"
         try proxy.plan([.cut(method: "PATCH", path: "/v2/\(cutRepo)/blobs/uploads/", afterBytes: 10, times: 1)])
-        let cut = try Self.skopeo(["copy", "--dest-tls-verify=false", f.source, "docker://\(proxy.address)/\(cutRepo):1"])
+        let cut = try f.copy(to: f.reference(proxy.address, suffix: "-cut"))
         #expect(!cut.succeeded, "\(cut)")
         #expect(cut.stderr.contains("EOF") || cut.stderr.contains("connection reset"), "\(cut)")
         #expect(try proxy.stats(matching: "/v2/\(cutRepo)/")["fault cut"] == 1)
-        try proxy.plan([])
     }
 
     @Test("Docker daemon over TLS tcp: reachable with the client certificate only, and loads an image")
