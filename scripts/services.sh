@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts and stops the real peers that the integration tests talk to, on loopback only.
 #
-#   scripts/services.sh start [--env-file FILE] [SERVICE...]   (default services: registry dockerd)
+#   scripts/services.sh start [--env-file FILE] [SERVICE...]   (default: all, see `list`)
 #   scripts/services.sh stop  [--env-file FILE]
 #   scripts/services.sh env   [--env-file FILE]                  prints the export lines
 #   scripts/services.sh list                                     prints the known services
@@ -26,7 +26,7 @@ for lib in "$here"/lib/services/*.sh; do
   . "$lib"
 done
 
-default_services=(registry dockerd)
+default_services=(registry registry-basic registry-tls registry-token fault-proxy dockerd dockerd-tls)
 
 cmd="${1:-}"
 [ $# -eq 0 ] || shift

@@ -140,3 +140,19 @@ svc_umount_below() {
         umount "$mp" 2>/dev/null || umount -l "$mp" 2>/dev/null || svc_log "could not unmount $mp"
       done
 }
+
+# The helper programs in scripts/lib/*.py run on Debian's python3, which has the Debian
+# python3-* modules that bootstrap.sh installs (a pyenv/venv python3 earlier in PATH may not).
+SIT_PYTHON="${SIT_PYTHON:-/usr/bin/python3}"
+SIT_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# A random password (24 URL-safe characters), fresh for every start.
+svc_random_password() { openssl rand -base64 18 | tr '+/' '-_'; }
+
+# Waits until `curl ARGS... URL` gets HTTP status CODE (one of several, e.g. "200|401").
+svc_http_status_is() {
+  local codes="$1" code
+  shift
+  code="$(curl --noproxy '*' -s -o /dev/null -w '%{http_code}' --max-time 2 "$@")" || return 1
+  [[ "$code" =~ ^($codes)$ ]]
+}
