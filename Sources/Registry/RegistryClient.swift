@@ -47,26 +47,35 @@ public final class RegistryClient: @unchecked Sendable {
         if options.allowsPlainHTTP(registry) { schemes.append("http") }
         var errors: [any Error] = []
         for scheme in schemes {
-            let url = "\(scheme)://\(apiHost)/v2/"
-            do {
-                let response = try http.send(HTTPRequest(method: "GET", url: url), response: .collect(limit: 1 << 16), tls: tls)
-                guard response.status == 200 || response.status == 401 else {
-                    throw RegistryError("\(url) answered \(response.status); is \(registry) a container registry?", status: response.status)
-                }
+            switch probe(scheme) {
+            case .success(let challenge):
+                let base = "\(scheme)://\(apiHost)"
                 lock.withLock {
-                    resolvedBase = "\(scheme)://\(apiHost)"
-                    challenge = response.headers["WWW-Authenticate"].flatMap(AuthChallenge.init(header:))
+                    resolvedBase = base
+                    self.challenge = challenge
                 }
                 log("registry \(registry): using \(scheme)\(challenge.map { ", \($0.scheme.rawValue) auth" } ?? ", no auth")")
-                return "\(scheme)://\(apiHost)"
-            } catch let error as HTTPError {
-                if let underlying = error.underlying { throw underlying }
-                errors.append(error)
+                return base
+            case .failure(let error):
                 log("registry \(registry): \(scheme) failed: \(error)")
+                errors.append(error)
             }
         }
         // The HTTPS failure says more (a TLS problem) than the plain-HTTP fallback's.
         throw transportError(errors[0], action: "reach \(registry)")
+    }
+
+    /// GET /v2/ over one scheme: the auth challenge (if any) when the registry answers.
+    private func probe(_ scheme: String) -> Result<AuthChallenge?, any Error> {
+        let url = "\(scheme)://\(apiHost)/v2/"
+        switch perform(HTTPRequest(method: "GET", url: url), response: .collect(limit: 1 << 16)) {
+        case .failure(let error):
+            return .failure(error)
+        case .success(let response) where response.status == 200 || response.status == 401:
+            return .success(response.headers["WWW-Authenticate"].flatMap(AuthChallenge.init(header:)))
+        case .success(let response):
+            return .failure(RegistryError("\(url) answered \(response.status); is \(registry) a container registry?", status: response.status))
+        }
     }
 
     // MARK: - Sending with authentication and retries

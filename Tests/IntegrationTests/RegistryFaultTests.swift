@@ -14,8 +14,8 @@ struct RegistryFaultTests {
         ("a connection cut inside a monolithic upload", [FaultProxy.Rule.cut(method: "PUT", path: "/blobs/uploads/", afterBytes: 500_000)], [String]()),
     ])
     func pushSurvives(name: String, rules: [FaultProxy.Rule], extra: [String]) throws {
-        guard let proxy = try TestServices.faultProxy(), let registry = try TestServices.require(.registry) else { return }
-        try RegistryPushTests.withBuild { built in
+        guard let registry = try TestServices.require(.registry) else { return }
+        try FaultProxy.exclusive { proxy in try RegistryPushTests.withBuild { built in
             // A jar big enough that the cut lands inside it.
             try SparkFixture.pseudoRandomBytes(count: 3 << 20, seed: "big").write(to: built.spark.home.appending(path: "jars/\(Self.largeJar)"))
             let repo = RegistryPushTests.uniqueRepository(proxy.address)
@@ -34,6 +34,6 @@ struct RegistryFaultTests {
             let inspect = try Command.run("skopeo", ["inspect", "--tls-verify=false", "docker://\(direct)/spark:f"]).check()
             let json = try JSONSerialization.jsonObject(with: inspect.stdoutData) as! [String: Any]
             #expect(json["Digest"] as? String == (try built.tool.manifestDigest("\(repo)/spark:f")))
-        }
+        } }
     }
 }

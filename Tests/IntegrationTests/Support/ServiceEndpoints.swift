@@ -135,6 +135,19 @@ struct FaultProxy: Sendable {
         return proxy
     }
 
+    /// The proxy's plan and counters are global: suites run in parallel, so every test that
+    /// plans faults or reads counters holds this for its whole body.
+    static func exclusive<T>(_ body: (FaultProxy) throws -> T) throws -> T? {
+        guard let proxy = try TestServices.faultProxy() else { return nil }
+        return try exclusiveLock.withLock {
+            try proxy.reset()
+            defer { try? proxy.reset() }
+            return try body(proxy)
+        }
+    }
+
+    private static let exclusiveLock = NSLock()
+
     static func plan(_ rules: [Rule]) throws { try current().plan(rules) }
     static func reset() throws { try current().reset() }
     static func stats(matching regex: String? = nil) throws -> [String: Int] { try current().stats(matching: regex) }
