@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SparkTests", dependencies: ["Spark"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "CCurl"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
         .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Archive"]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),

@@ -59,8 +59,8 @@ struct BadInputTests {
             try data.prefix(data.count / 2).write(to: dir.appending(path: "truncated.tar"))
             return ["--base", "docker-archive:\(dir.appending(path: "truncated.tar").path)"]
         }, expected: ["truncated.tar"]),
-        Case(name: "base not in the store", setUp: { _, _ in ["--base", "eclipse-temurin:17-jre"] },
-             expected: ["docker.io/library/eclipse-temurin:17-jre is not in the local store"]),
+        Case(name: "base not in the store", setUp: { _, _ in ["--base", "eclipse-temurin:17-jre", "--pull", "never"] },
+             expected: ["docker.io/library/eclipse-temurin:17-jre is not in the local store and --pull never forbids fetching it"]),
     ]
 
     @Test(arguments: cases)
