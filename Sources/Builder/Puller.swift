@@ -14,7 +14,18 @@ public struct Puller: Sendable {
     /// Returns the platform manifest's descriptor, tagged in the store as `reference`.
     @discardableResult
     public func pull(_ reference: ImageReference, platform: Platform) throws -> Descriptor {
-        let client = session.client(for: reference.registry)
+        // Docker Hub images come from the first mirror that has them, as dockerd's registry-mirrors.
+        if reference.registry == ImageReference.dockerHub {
+            for mirror in session.options.registryMirrors {
+                do { return try pull(reference, from: session.client(for: Self.host(of: mirror)), platform: platform) } catch {
+                    session.options.log?("mirror \(mirror) could not serve \(reference): \(error)")
+                }
+            }
+        }
+        return try pull(reference, from: session.client(for: reference.registry), platform: platform)
+    }
+
+    private func pull(_ reference: ImageReference, from client: RegistryClient, platform: Platform) throws -> Descriptor {
         let repository = reference.repository
         var fetched = try client.manifest(reference.digest?.description ?? reference.tag ?? "latest", repository: repository)
         if MediaType.isIndex(fetched.mediaType) {
@@ -35,12 +46,21 @@ public struct Puller: Sendable {
             }
             session.events(.blobDownloaded(blob.digest, size: blob.size, seconds: Date().timeIntervalSince(started)))
         }
-        for blob in [manifest.config] + manifest.layers { session.remember(blob.digest, in: reference.registry, repository: repository) }
+        for blob in [manifest.config] + manifest.layers { session.remember(blob.digest, in: client.registry, repository: repository) }
         let digest = try session.store.putBlob(fetched.bytes)
         let descriptor = Descriptor(mediaType: fetched.mediaType == MediaType.dockerManifest ? MediaType.dockerManifest : MediaType.ociManifest,
                                     digest: digest, size: Int64(fetched.bytes.count))
         try session.store.tag(descriptor, as: reference)
         return descriptor
+    }
+}
+
+extension Puller {
+    /// `https://mirror.example.com/` → `mirror.example.com`.
+    static func host(of mirror: String) -> String {
+        var host = Substring(mirror)
+        for scheme in ["https://", "http://"] where host.hasPrefix(scheme) { host = host.dropFirst(scheme.count) }
+        return String(host.split(separator: "/").first ?? host)
     }
 }
 

@@ -164,3 +164,21 @@ struct RegistryPushTests {
         }
     }
 }
+
+/// Docker Hub names are served by a mirror when one is given: here the test registry plays the
+/// mirror, so nothing leaves the machine.
+struct RegistryMirrorTests {
+    @Test func dockerHubImagesComeFromTheMirror() throws {
+        guard let registry = try TestServices.require(.registry) else { return }
+        try TemporaryDirectory.with { dir in
+            let layout = dir.appending(path: "tiny")
+            try TinyBase.makeOCIImage(layout: layout, tag: "base")
+            let name = "mirrortest\(UUID().uuidString.prefix(8).lowercased())"
+            try Command.run("skopeo", ["copy", "--dest-tls-verify=false", "oci:\(layout.path):base", "docker://\(registry)/library/\(name):17"]).check()
+            let tool = Tool(store: dir.appending(path: "store"))
+            let pull = try tool.run(["pull", "\(name):17", "--registry-mirror", "http://\(registry)"]).check()
+            #expect(pull.stdout.contains("pulled \(name):17 sha256:"), "\(pull)")
+            #expect(try tool.run(["images"]).check().stdout.contains("\(name):17"))
+        }
+    }
+}
