@@ -28,7 +28,6 @@ ARG img_path=kubernetes/dockerfiles
 ARG k8s_tests=kubernetes/tests
 ARG example_jars=examples/jars
 
-COPY ${spark_jars} /opt/spark/jars
 COPY bin /opt/spark/bin
 COPY sbin /opt/spark/sbin
 COPY --chmod=0755 ${img_path}/spark/entrypoint.sh /opt/
@@ -55,6 +54,11 @@ ENV SPARK_HOME=/opt/spark
 # destination gets the source directory's mode, with --chmod applied).
 COPY --chmod=0775 ${img_path}/spark/work-dir /opt/spark/work-dir
 WORKDIR /opt/spark/work-dir
+
+# The jars come last, unlike in Spark's Dockerfile (the file tree is the same): they are the
+# layer that changes most often, and Docker identifies a layer by its whole chain of parents,
+# so a changed layer forces every layer after it to be sent again when an image is loaded.
+COPY ${spark_jars} /opt/spark/jars
 
 ENTRYPOINT ["/opt/entrypoint.sh"]
 

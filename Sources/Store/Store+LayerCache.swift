@@ -25,6 +25,8 @@ public enum CacheKind: String, Sendable, CaseIterable {
     case directories
     /// Blob digest → registry/repository names known to hold it, for cross-repository mounts.
     case origins
+    /// Docker daemon → whether it needs full archives (its image store refused a delta).
+    case daemons
 }
 
 extension Store {
@@ -62,6 +64,7 @@ extension Store {
                 let stale = switch kind {
                 case .layers: cachedLayer(key: key) == nil
                 case .directories, .origins: (try? Digest(parsing: "sha256:\(key)")).map(hasBlob) != true
+                case .daemons: false
                 }
                 if stale { unlink("\(dir)/\(name)") }
             }

@@ -72,14 +72,15 @@ extension Root {
         @Option(name: .long, help: "Fetch base images named by reference: always, missing or never.")
         var pull: PullPolicy = .missing
 
-        @Flag(name: .short, help: "Use minikube's Docker daemon (not available yet: see `preload`).")
+        @Flag(name: .short, help: "Load the images into minikube's Docker daemon after building (docker-image-tool.sh's -m).")
         var m = false
+
+        @OptionGroup var daemon: DaemonOptions
 
         @Flag(name: .customShort("X"), help: "Build for linux/amd64 and linux/arm64 as one image index, and push it (docker-image-tool.sh's -X).")
         var x = false
 
         func validate() throws {
-            if m { throw ValidationError("-m (load into minikube) is not available yet; build, then load the image with `docker load` from `spark-image-tool save`") }
             if x, platform != nil { throw ValidationError("-X builds linux/amd64 and linux/arm64; use --platform for other sets") }
             if compression == .zstd { throw ValidationError("--compression zstd is not available yet; use gzip or none") }
             guard (1...9).contains(compressionLevel) else { throw ValidationError("--compression-level must be 1 to 9") }
@@ -100,6 +101,13 @@ extension Root {
                 for reference in image.references {
                     print("\(reference.familiarDescription)  \(image.manifest.digest)  \(image.layers.count) layers (\(image.newLayers) built, \(image.cachedLayers) cached)")
                 }
+            }
+            if m || daemon.minikube || daemon.dockerDesktop || daemon.host != nil || daemon.context != nil {
+                var target = daemon
+                target.minikube = target.minikube || m
+                let summary = try Preload.preload(results.flatMap(\.references), store: store, daemon: target, registry: registry,
+                                                  renderer: renderer, platform: nil)
+                Preload.report(summary)
             }
             guard push || x else { return }
             for image in results {

@@ -1,5 +1,6 @@
 import Archive
 import Builder
+import DockerEngine
 import Dockerfile
 import HTTP
 import OCI
@@ -18,3 +19,4 @@ extension ArchiveError: ToolError {}
 extension OCIError: ToolError {}
 extension RegistryError: ToolError {}
 extension HTTPError: ToolError {}
+extension DockerError: ToolError {}

@@ -1,0 +1,183 @@
+import Foundation
+import HTTP
+
+/// The parts of the Docker Engine API that preloading needs, over a Unix socket, plain tcp or
+/// tcp with TLS client certificates. The API version is negotiated through /_ping.
+public final class EngineClient: @unchecked Sendable {
+    public let endpoint: DockerEndpoint
+    private let http: HTTPClient
+    private var apiVersion = "1.41"
+    /// The newest API this client speaks; older daemons get their own version.
+    static let maximumVersion = "1.43"
+
+    public init(endpoint: DockerEndpoint, log: (@Sendable (String) -> Void)? = nil) {
+        self.endpoint = endpoint
+        var configuration = HTTPClientConfiguration()
+        // The daemon may unpack layers for minutes after the upload before it answers.
+        configuration.lowSpeedTime = .seconds(1800)
+        configuration.debug = log
+        configuration.proxy = ProxySettings()
+        http = HTTPClient(configuration: configuration)
+    }
+
+    /// Pings the daemon and settles on an API version both sides speak.
+    public func connect() throws {
+        let reply = try send("GET", "/_ping", versioned: false)
+        guard reply.status == 200 else { throw failure(reply, action: "ping") }
+        if let version = reply.headers["Api-Version"], Self.compare(version, Self.maximumVersion) < 0 {
+            apiVersion = version
+        } else {
+            apiVersion = Self.maximumVersion
+        }
+    }
+
+    public struct Version: Decodable, Sendable {
+        public var Os: String
+        public var Arch: String
+        public var Version: String?
+        public var ApiVersion: String?
+    }
+
+    public func version() throws -> Version {
+        try decode(Version.self, try send("GET", "/version"), action: "read the daemon's version")
+    }
+
+    public struct Info: Decodable, Sendable {
+        public var ID: String?
+        public var Driver: String?
+        public var DriverStatus: [[String]]?
+    }
+
+    public func info() throws -> Info {
+        try decode(Info.self, try send("GET", "/info"), action: "read the daemon's info")
+    }
+
+    public struct ImageInspect: Decodable, Sendable {
+        public struct RootFS: Decodable, Sendable { public var Layers: [String]? }
+        public var Id: String
+        public var RepoTags: [String]?
+        public var RootFS: RootFS?
+    }
+
+    /// nil when the daemon has no such image.
+    public func inspectImage(_ name: String) throws -> ImageInspect? {
+        let reply = try send("GET", "/images/\(Self.escapePath(name))/json")
+        if reply.status == 404 { return nil }
+        return try decode(ImageInspect.self, reply, action: "inspect image \(name)")
+    }
+
+    public struct ImageSummary: Decodable, Sendable {
+        public var Id: String
+    }
+
+    public func listImages() throws -> [ImageSummary] {
+        try decode([ImageSummary].self, try send("GET", "/images/json?all=1"), action: "list images")
+    }
+
+    public func tag(_ image: String, repository: String, tag: String) throws {
+        let reply = try send("POST", "/images/\(Self.escapePath(image))/tag?repo=\(Self.escapeQuery(repository))&tag=\(Self.escapeQuery(tag))")
+        guard reply.status == 201 || reply.status == 200 else { throw failure(reply, action: "tag \(image) as \(repository):\(tag)") }
+    }
+
+    /// POST /images/load with the archive streamed from `produce`. The daemon answers 200 even
+    /// when loading fails, so the JSON stream is read and any errorDetail is an error.
+    public func load(_ produce: @escaping @Sendable (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> [String] {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-tar")
+        headers.add(name: "Expect", value: "")
+        let reply = try send("POST", "/images/load?quiet=1", headers: headers, body: .stream(contentLength: nil, producer: produce),
+                             response: .collect(limit: 16 << 20))
+        guard reply.status == 200 else { throw failure(reply, action: "load images") }
+        var messages: [String] = []
+        for line in reply.body.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { continue }
+            if let detail = object["errorDetail"] as? [String: Any] {
+                throw DockerError("the daemon at \(endpoint.description) failed to load the images: \(detail["message"] as? String ?? object["error"] as? String ?? "unknown error")")
+            }
+            if let stream = object["stream"] as? String { messages.append(stream.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        return messages
+    }
+
+    // MARK: - Transport
+
+    private func send(_ method: String, _ path: String, versioned: Bool = true, headers: HTTPHeaders = HTTPHeaders(),
+                      body: RequestBody = .none, response: ResponseBody = .collect(limit: 64 << 20)) throws -> HTTPResponse {
+        let prefix = versioned ? "/v\(apiVersion)" : ""
+        var request = HTTPRequest(method: method, url: baseURL + prefix + path, headers: headers, body: body)
+        if case .unixSocket = endpoint.address { request.headers.add(name: "Host", value: "docker") }
+        do {
+            return try http.send(request, response: response, tls: tls, unixSocket: unixSocket)
+        } catch {
+            if let underlying = error.underlying { throw underlying }
+            throw connectionError(error)
+        }
+    }
+
+    private var baseURL: String {
+        switch endpoint.address {
+        case .unixSocket: "http://docker"
+        case .tcp(let host, let tls): "\(tls == nil ? "http" : "https")://\(host)"
+        }
+    }
+
+    private var unixSocket: String? {
+        if case .unixSocket(let path) = endpoint.address { return path }
+        return nil
+    }
+
+    private var tls: TLSOptions? {
+        guard case .tcp(_, let dockerTLS?) = endpoint.address else { return nil }
+        var options = TLSOptions()
+        options.caFile = dockerTLS.caFile
+        options.clientCertificate = dockerTLS.certificateFile
+        options.clientKey = dockerTLS.keyFile
+        options.verify = dockerTLS.verify
+        return options
+    }
+
+    private func connectionError(_ error: HTTPError) -> DockerError {
+        switch error.kind {
+        case .couldNotConnect:
+            return DockerError("no Docker daemon answers at \(endpoint.description): \(error.message)",
+                               hint: "start the daemon (for minikube: `minikube start`), or point DOCKER_HOST, --host or --context at a running one")
+        case .tls:
+            return DockerError("TLS to the Docker daemon at \(endpoint.description) failed: \(error.message)",
+                               hint: "check DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) belongs to this daemon")
+        default:
+            return DockerError("talking to the Docker daemon at \(endpoint.description) failed: \(error)")
+        }
+    }
+
+    private func failure(_ reply: HTTPResponse, action: String) -> DockerError {
+        let message = (try? JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any])?["message"] as? String
+            ?? String(decoding: reply.body.prefix(300), as: UTF8.self)
+        return DockerError("the Docker daemon could not \(action) (HTTP \(reply.status)): \(message)")
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ reply: HTTPResponse, action: String) throws -> T {
+        guard reply.status == 200 else { throw failure(reply, action: action) }
+        do { return try JSONDecoder().decode(type, from: Data(reply.body)) } catch {
+            throw DockerError("the Docker daemon's answer to '\(action)' is not what the Engine API describes: \(error)")
+        }
+    }
+
+    /// Orders "1.41" < "1.43" numerically.
+    static func compare(_ a: String, _ b: String) -> Int {
+        let left = a.split(separator: ".").map { Int($0) ?? 0 }, right = b.split(separator: ".").map { Int($0) ?? 0 }
+        for (x, y) in zip(left, right) where x != y { return x < y ? -1 : 1 }
+        return left.count == right.count ? 0 : (left.count < right.count ? -1 : 1)
+    }
+
+    static func escapePath(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~:@/")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    static func escapeQuery(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Builder
+import DockerEngine
+import Foundation
+import OCI
+import Store
+
+struct DaemonOptions: ParsableArguments {
+    @Option(name: .customLong("host"), help: ArgumentHelp("The Docker daemon: unix:///path or tcp://host:port (DOCKER_TLS_VERIFY and DOCKER_CERT_PATH apply).", valueName: "host"))
+    var host: String?
+
+    @Option(name: .long, help: ArgumentHelp("A docker context by name.", valueName: "name"))
+    var context: String?
+
+    @Flag(name: .long, help: "Use minikube's Docker daemon (`minikube docker-env`).")
+    var minikube = false
+
+    @Option(name: .long, help: ArgumentHelp("The minikube profile.", valueName: "profile"))
+    var profile: String = "minikube"
+
+    @Flag(name: .long, help: "Use Docker Desktop's daemon.")
+    var dockerDesktop = false
+
+    func validate() throws {
+        if minikube && dockerDesktop { throw ValidationError("--minikube and --docker-desktop name different daemons; pick one") }
+    }
+
+    var request: EndpointDiscovery.Request {
+        if minikube { return .minikube(profile: profile) }
+        if dockerDesktop { return .dockerDesktop }
+        return .automatic(host: host, context: context)
+    }
+}
+
+extension Root {
+    struct Preload: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load images into a Docker daemon (minikube, Docker Desktop, DOCKER_HOST), sending only what it lacks.",
+            discussion: """
+                Images missing from the local store are pulled into it first (and stay there for the next cluster).
+                Examples:
+                  spark-image-tool preload registry.example.com/spark/spark:4.0.1
+                  spark-image-tool preload --minikube --profile p spark:4.0.1 spark-py:4.0.1
+                  spark-image-tool preload --docker-desktop apache/spark:4.0.1
+                """)
+
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var registry: RegistryOptionGroup
+        @OptionGroup var daemon: DaemonOptions
+
+        @Argument(help: "Images to load.")
+        var images: [String]
+
+        @Option(name: .long, help: ArgumentHelp("Platform OS/ARCH (default: the daemon's).", valueName: "platform"))
+        var platform: String?
+
+        func run() throws {
+            let store = try storeOptions.open()
+            let references = try images.map(ImageReference.argument)
+            let renderer = ProgressRenderer.forStandardOutput()
+            let summary = try Self.preload(references, store: store, daemon: daemon, registry: registry, renderer: renderer,
+                                           platform: try platform.map { try Platform(parsing: $0) })
+            Self.report(summary)
+        }
+
+        static func preload(_ references: [ImageReference], store: Store, daemon: DaemonOptions, registry: RegistryOptionGroup,
+                            renderer: ProgressRenderer, platform: Platform?) throws -> PreloadSummary {
+            let endpoint = try EndpointDiscovery().endpoint(for: daemon.request)
+            let log: (@Sendable (String) -> Void)? = registry.verbose ? RegistryOptionGroup.printToStandardError : nil
+            log?("Docker daemon: \(endpoint.description)")
+            let preloader = Preloader(store: store, engine: EngineClient(endpoint: endpoint, log: log),
+                                      puller: Puller(session: registry.session(store: store, renderer: renderer)), log: log)
+            return try preloader.preload(references, platform: platform)
+        }
+
+        static func report(_ summary: PreloadSummary) {
+            for result in summary.results {
+                let how = switch result.outcome {
+                case .skipped: "already loaded"
+                case .tagged: "tagged (the daemon had the image)"
+                case .delta(let sent, let total): "loaded: \(sent) of \(total) layers sent"
+                case .full: "loaded: full archive"
+                }
+                print("\(result.reference.familiarDescription) \(result.imageID.encoded.prefix(12)): \(how)")
+            }
+            print("sent \(formatBytes(summary.bytesSent)) to the daemon")
+        }
+    }
+}
