@@ -98,7 +98,9 @@ public struct Preloader: Sendable {
             do {
                 let bytes = try send(images.map(\.0), platform: platform, omitting: plan.omitted)
                 return (plan.layersSent.map { .delta(layersSent: $0.sent, layersTotal: $0.total) }, bytes)
-            } catch let error as DockerError {
+            } catch let error as DockerError where error.message.contains("no such file or directory") {
+                // A daemon whose image store wants every layer file (the containerd store) says so
+                // this way; any other failure is the archive's or the daemon's and is reported.
                 log?("the daemon refused the delta archive (\(error.message)); sending the full archive, and always will to this daemon")
                 try? store.remember(true, .daemons, key: Self.key(daemon))
             }

@@ -15,9 +15,10 @@ public struct EndpointDiscovery: Sendable {
     public var environment: [String: String]
     public var home: String
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, home: String = NSHomeDirectory()) {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
-        self.home = home
+        // $HOME first, as the docker CLI does; Foundation's home directory ignores it.
+        home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
     }
 
     var dockerConfigDirectory: String {

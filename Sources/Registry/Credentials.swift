@@ -29,7 +29,7 @@ public struct CredentialStore: Sendable {
     public var authFile: String?
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let dockerConfig = environment["DOCKER_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(NSHomeDirectory())/.docker"
+        let dockerConfig = environment["DOCKER_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(RegistryOptions.home(environment))/.docker"
         configPath = "\(dockerConfig)/config.json"
         authFile = environment["REGISTRY_AUTH_FILE"].flatMap { $0.isEmpty ? nil : $0 }
     }

@@ -37,8 +37,14 @@ public struct RegistryOptions: Sendable {
     }
 
     public static func defaultCertificateDirectories(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
-        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(NSHomeDirectory())/.config"
-        return ["/etc/docker/certs.d", "\(NSHomeDirectory())/.docker/certs.d", "\(config)/containers/certs.d"]
+        let home = home(environment)
+        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(home)/.config"
+        return ["/etc/docker/certs.d", "\(home)/.docker/certs.d", "\(config)/containers/certs.d"]
+    }
+
+    /// $HOME first, as docker and podman do; Foundation's home directory ignores it.
+    static func home(_ environment: [String: String]) -> String {
+        environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
     }
 
     /// Docker's rule: localhost and 127.0.0.0/8 may use plain HTTP without being listed.

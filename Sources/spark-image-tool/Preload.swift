@@ -83,7 +83,7 @@ extension Root {
                 }
                 print("\(result.reference.familiarDescription) \(result.imageID.encoded.prefix(12)): \(how)")
             }
-            print("sent \(formatBytes(summary.bytesSent)) to the daemon")
+            print("sent \(formatBytes(summary.bytesSent)) (\(summary.bytesSent) bytes) to the daemon")
         }
     }
 }

@@ -1,0 +1,202 @@
+import Crypto
+import Foundation
+import Testing
+
+/// preload against the real dockerd on a Unix socket and the TLS one on tcp, the way minikube's
+/// daemon is reached.
+@Suite(.serialized)
+struct PreloadTests {
+    static func built(_ body: (RegistryPushTests.Built, String) throws -> Void) throws {
+        try RegistryPushTests.withBuild { built in
+            let image = "localhost:5000/preload/spark:\(UUID().uuidString.prefix(8).lowercased())"
+            try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", "localhost:5000/preload", "-t",
+                                String(image.split(separator: ":").last!), "--base", "rootfs:\(built.base.path)"]).check()
+            try body(built, image)
+        }
+    }
+
+    /// The config digest, which Docker reports as the image ID.
+    static func configDigest(_ tool: Tool, _ image: String, dir: URL) throws -> String {
+        let archive = dir.appending(path: "inspect-\(UUID().uuidString).tar")
+        try tool.run(["save", image, "-o", archive.path]).check()
+        let raw = try Command.run("skopeo", ["inspect", "--raw", "oci-archive:\(archive.path)"]).check()
+        let manifest = try JSONSerialization.jsonObject(with: raw.stdoutData) as! [String: Any]
+        return (manifest["config"] as! [String: Any])["digest"] as! String
+    }
+
+    static func lastLayerSize(_ tool: Tool, _ image: String, dir: URL) throws -> Int {
+        let archive = dir.appending(path: "layers-\(UUID().uuidString).tar")
+        try tool.run(["save", image, "-o", archive.path]).check()
+        let raw = try Command.run("skopeo", ["inspect", "--raw", "oci-archive:\(archive.path)"]).check()
+        let manifest = try JSONSerialization.jsonObject(with: raw.stdoutData) as! [String: Any]
+        return ((manifest["layers"] as! [[String: Any]]).last!["size"] as! Int)
+    }
+
+    static func bytesSent(_ result: CommandResult) -> Int? {
+        guard let range = result.stdout.range(of: #"\((\d+) bytes\)"#, options: .regularExpression) else { return nil }
+        return Int(result.stdout[range].dropFirst().prefix { $0.isNumber })
+    }
+
+    @Test func loadsThenSkipsThenSendsOnlyTheChangedLayer() throws {
+        guard let docker = try TestServices.docker() else { return }
+        try Self.built { built, image in
+            defer { _ = try? docker.run(["rmi", "-f", image]) }
+            let first = try built.tool.run(["preload", "--host", docker.host, image]).check()
+            #expect(first.stdout.contains("loaded: full archive"), "\(first)")
+            let inspect = try docker.run(["image", "inspect", "--format", "{{.Id}} {{index .RepoTags 0}}", image]).check()
+            #expect(inspect.output == "\(try Self.configDigest(built.tool, image, dir: built.dir)) \(image)")
+            let run = try docker.run(["run", "--rm", "--network", "none", image, "sh", "-c", "id -u"]).check()
+            #expect(run.stdout.hasSuffix("185\n"), "\(run)")
+
+            let again = try built.tool.run(["preload", "--host", docker.host, image]).check()
+            #expect(again.stdout.contains("already loaded"), "\(again)")
+            #expect(Self.bytesSent(again) == 0, "no archive is sent: \(again)")
+
+            try built.spark.changeJar("spark-sql_2.13-4.3.0.jar")
+            try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", "localhost:5000/preload", "-t",
+                                String(image.split(separator: ":").last!), "--base", "rootfs:\(built.base.path)"]).check()
+            let delta = try built.tool.run(["preload", "--host", docker.host, image]).check()
+            #expect(delta.stdout.contains("1 of 12 layers sent"), "\(delta)")
+            let layer = try Self.lastLayerSize(built.tool, image, dir: built.dir)
+            let sent = try #require(Self.bytesSent(delta))
+            #expect(sent < 2 * layer, "sent \(sent) bytes for a \(layer)-byte layer")
+            let id = try docker.run(["image", "inspect", "--format", "{{.Id}}", image]).check()
+            #expect(id.output == (try Self.configDigest(built.tool, image, dir: built.dir)))
+        }
+    }
+
+    @Test func minikubeIsReachedThroughItsDockerEnv() throws {
+        guard let docker = try TestServices.dockerTLS(), let host = try TestServices.require(.dockerTLSHost),
+              let certs = try TestServices.require(.dockerCertPath) else { return }
+        try Self.built { built, image in
+            defer { _ = try? docker.run(["rmi", "-f", image]) }
+            let bin = try Self.fakeMinikube(in: built.dir, output: """
+                export DOCKER_TLS_VERIFY="1"
+                export DOCKER_HOST="\(host)"
+                export DOCKER_CERT_PATH="\(certs)"
+                export MINIKUBE_ACTIVE_DOCKERD="minikube"
+
+                # To point your shell to minikube's docker-daemon, run:
+                # eval $(minikube -p minikube docker-env)
+                """)
+            let result = try built.tool.run(["preload", "--minikube", image, "--verbose"], environment: ["PATH": "\(bin):/usr/bin:/bin"]).check()
+            #expect(result.stderr.contains("minikube profile minikube"), "--verbose says which daemon and why: \(result)")
+            let inspect = try docker.run(["image", "inspect", "--format", "{{.Id}}", image]).check()
+            #expect(inspect.output == (try Self.configDigest(built.tool, image, dir: built.dir)))
+        }
+    }
+
+    @Test func dockerDesktopIsFoundThroughItsContext() throws {
+        guard let docker = try TestServices.docker() else { return }
+        try Self.built { built, image in
+            defer { _ = try? docker.run(["rmi", "-f", image]) }
+            let home = built.dir.appending(path: "home")
+            let id = SHA256.hash(data: Array("desktop-linux".utf8)).map { String(format: "%02x", $0) }.joined()
+            let meta = home.appending(path: ".docker/contexts/meta/\(id)")
+            try FileManager.default.createDirectory(at: meta, withIntermediateDirectories: true)
+            try Data(#"{"Name":"desktop-linux","Metadata":{},"Endpoints":{"docker":{"Host":"\#(docker.host)","SkipTLSVerify":false}}}"#.utf8)
+                .write(to: meta.appending(path: "meta.json"))
+            try built.tool.run(["preload", "--docker-desktop", image], environment: ["HOME": home.path, "DOCKER_HOST": ""]).check()
+            #expect(try docker.run(["image", "inspect", image]).succeeded)
+        }
+    }
+
+    @Test func remoteImagesArePulledOnceAndLoadedFromTheStoreAfterwards() throws {
+        guard let docker = try TestServices.docker() else { return }
+        try FaultProxy.exclusive { proxy in
+            try RegistryPushTests.withBuild { built in
+                let repo = RegistryPushTests.uniqueRepository(proxy.address)
+                try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", repo, "-t", "r", "--base", "rootfs:\(built.base.path)", "--push"]).check()
+                let image = "\(repo)/spark:r"
+                let other = Tool(store: built.dir.appending(path: "cluster-store"))
+                defer { _ = try? docker.run(["rmi", "-f", image]) }
+                try proxy.reset()
+                try other.run(["preload", "--host", docker.host, image]).check()
+                let firstStats = try proxy.stats()
+                #expect((firstStats["GET /v2/*/blobs/*"] ?? 0) == 13, "the first preload downloads every blob: \(firstStats)")
+
+                try docker.run(["rmi", "-f", image]).check()
+                try proxy.reset()
+                let again = try other.run(["preload", "--host", docker.host, image]).check()
+                #expect(again.stdout.contains("loaded"), "\(again)")
+                #expect(try proxy.stats()["GET /v2/*/blobs/*"] == nil, "a recreated cluster loads from the store, not the registry")
+            }
+        }
+    }
+
+    static func fakeMinikube(in dir: URL, output: String, status: Int32 = 0) throws -> String {
+        let bin = dir.appending(path: "fake-bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let script = bin.appending(path: "minikube")
+        try Data("#!/bin/sh\ncat <<'EOT'\n\(output)\nEOT\nexit \(status)\n".utf8).write(to: script)
+        chmod(script.path, 0o755)
+        return bin.path
+    }
+}
+
+@Suite(.serialized)
+struct PreloadBadInputTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var name: String
+        var arguments: [String]
+        var environment: @Sendable (URL) throws -> [String: String]
+        var expected: [String]
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "no daemon", arguments: ["--host", "unix:///nonexistent/docker.sock"], environment: { _ in [:] },
+             expected: ["no Docker daemon answers at unix:///nonexistent/docker.sock", "hint:"]),
+        Case(name: "TLS certificates missing", arguments: [], environment: { dir in
+            ["DOCKER_HOST": "tcp://127.0.0.1:9", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": dir.appending(path: "nocerts").path]
+        }, expected: ["nocerts/ca.pem is missing", "DOCKER_CERT_PATH must hold ca.pem, cert.pem and key.pem"]),
+        Case(name: "minikube not on PATH", arguments: ["--minikube"], environment: { dir in ["PATH": dir.path] },
+             expected: ["minikube is not on PATH"]),
+        Case(name: "docker-env without DOCKER_HOST", arguments: ["--minikube", "--profile", "p"], environment: { dir in
+            ["PATH": "\(try PreloadTests.fakeMinikube(in: dir, output: "export MINIKUBE_ACTIVE_DOCKERD=\"p\"")):/usr/bin:/bin"]
+        }, expected: ["`minikube -p p docker-env` printed no DOCKER_HOST"]),
+        Case(name: "containerd runtime", arguments: ["--minikube"], environment: { dir in
+            ["PATH": "\(try PreloadTests.fakeMinikube(in: dir, output: "export MINIKUBE_CONTAINER_RUNTIME=\"containerd\"")):/usr/bin:/bin"]
+        }, expected: ["containerd runtime", "minikube image load"]),
+    ]
+
+    @Test(arguments: cases)
+    func refusedClearly(_ testCase: Case) throws {
+        try TemporaryDirectory.with { dir in
+            let tool = Tool(store: dir.appending(path: "store"))
+            let result = try tool.run(["preload", "spark:missing"] + testCase.arguments, environment: try testCase.environment(dir))
+            #expect(result.status == 1, "\(result)")
+            for fragment in testCase.expected { #expect(result.stderr.contains(fragment), "expected '\(fragment)':\n\(result.stderr)") }
+        }
+    }
+
+    @Test func anImageNowhereIsNamed() throws {
+        guard let docker = try TestServices.docker(), let registry = try TestServices.require(.registry) else { return }
+        try TemporaryDirectory.with { dir in
+            let result = try Tool(store: dir.appending(path: "store")).run(["preload", "--host", docker.host, "\(registry)/nothing/here:1"])
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr.contains("\(registry)"), "\(result)")
+            #expect(result.stderr.contains("HTTP 404"), "\(result)")
+        }
+    }
+
+    @Test func aDaemonErrorIsAFailureAndNothingIsHalfLoaded() throws {
+        guard let docker = try TestServices.docker() else { return }
+        try PreloadTests.built { built, image in
+            // Corrupt the jars layer in the store: the daemon reports an errorDetail with HTTP 200.
+            let archive = built.dir.appending(path: "x.tar")
+            try built.tool.run(["save", image, "-o", archive.path]).check()
+            let raw = try Command.run("skopeo", ["inspect", "--raw", "oci-archive:\(archive.path)"]).check()
+            let layers = (try JSONSerialization.jsonObject(with: raw.stdoutData) as! [String: Any])["layers"] as! [[String: Any]]
+            let digest = (layers.last!["digest"] as! String).dropFirst("sha256:".count)
+            let blob = built.tool.store.appending(path: "blobs/sha256/\(digest)")
+            let size = try FileManager.default.attributesOfItem(atPath: blob.path)[.size] as! Int
+            try SparkFixture.pseudoRandomBytes(count: size, seed: "broken").write(to: blob)
+
+            let result = try built.tool.run(["preload", "--host", docker.host, image])
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr.contains("failed to load the images"), "\(result)")
+            #expect(!(try docker.run(["image", "inspect", image]).succeeded), "the tag must not exist after a failed load")
+        }
+    }
+}
