@@ -94,6 +94,8 @@ struct BadInputTests {
             let spark = try SparkFixture(at: dir.appending(path: "spark"))
             let base = dir.appending(path: "base.tar.gz")
             try TinyBase.makeRootfs(at: base)
+            // Only the jar is unreadable for nobody; the fixture's 0600 data file would be too.
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: spark.home.appending(path: "data/mllib/sample.txt").path)
             let secret = spark.home.appending(path: "jars/spark-core_2.13-4.3.0.jar")
             try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: secret.path)
             let store = dir.appending(path: "store")
