@@ -7,3 +7,7 @@ int czlib_deflate_init2(z_stream *stream, int level, int window_bits, int mem_le
 int czlib_inflate_init2(z_stream *stream, int window_bits) {
     return inflateInit2(stream, window_bits);
 }
+
+unsigned long czlib_crc32_combine(unsigned long crc1, unsigned long crc2, long long length2) {
+    return crc32_combine(crc1, crc2, (z_off_t)length2);
+}

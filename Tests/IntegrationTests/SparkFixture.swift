@@ -7,7 +7,8 @@ struct SparkFixture {
 
     static let files: [(path: String, mode: Int, bytes: Int)] = [
         ("RELEASE", 0o644, 0),
-        ("jars/spark-core_2.13-4.3.0.jar", 0o644, 300_000),
+        // Over two gzip blocks, so umoci and docker (Go readers) take multi-block layers.
+        ("jars/spark-core_2.13-4.3.0.jar", 0o644, 2_500_000),
         ("jars/spark-sql_2.13-4.3.0.jar", 0o644, 200_000),
         ("jars/scala-library-2.13.16.jar", 0o644, 100_000),
         ("bin/spark-submit", 0o755, 0),

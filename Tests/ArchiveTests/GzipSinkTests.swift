@@ -1,0 +1,67 @@
+import Archive
+import Foundation
+import Testing
+
+struct GzipSinkTests {
+    /// Several blocks, compressible and not, and a final partial block.
+    static let input: Data = {
+        var data = Data()
+        for i in 0..<(3 * GzipSink.blockSize / 64) { data.append(contentsOf: Array("line \(i) of a compressible text\n".utf8.prefix(64))) }
+        var state: UInt64 = 42
+        for _ in 0..<(GzipSink.blockSize + 12_345) {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            data.append(UInt8(truncatingIfNeeded: state >> 33))
+        }
+        return data
+    }()
+
+    func compress(_ data: Data, threads: Int, level: Int32 = 6) throws -> [UInt8] {
+        let memory = MemorySink()
+        let sink = try GzipSink(next: memory, level: level, threads: threads)
+        // Uneven writes, as a tar writer makes them.
+        var offset = 0
+        var size = 1
+        while offset < data.count {
+            let end = min(data.count, offset + size)
+            try data[offset..<end].withUnsafeBytes { try sink.write($0) }
+            offset = end
+            size = size * 3 % 700_001 + 1
+        }
+        try sink.finish()
+        return memory.bytes
+    }
+
+    @Test(arguments: [1, 2, 8])
+    func bytesDoNotDependOnTheThreadCount(threads: Int) throws {
+        #expect(try compress(Self.input, threads: threads) == compress(Self.input, threads: 1))
+    }
+
+    @Test(arguments: [Int32(1), 6, 9])
+    func gzipRestoresTheExactInput(level: Int32) throws {
+        try withTemporaryDirectory { dir in
+            let file = dir.appendingPathComponent("x.gz")
+            try Data(try compress(Self.input, threads: 2, level: level)).write(to: file)
+            _ = try run("gzip", "-t", file.path)
+            _ = try run("/bin/sh", "-c", "gzip -dc '\(file.path)' > '\(dir.path)/x'")
+            #expect(try Data(contentsOf: dir.appendingPathComponent("x")) == Self.input)
+        }
+    }
+
+    @Test func emptyInputIsAValidGzipFile() throws {
+        try withTemporaryDirectory { dir in
+            let file = dir.appendingPathComponent("empty.gz")
+            try Data(try compress(Data(), threads: 2)).write(to: file)
+            #expect(try run("/bin/sh", "-c", "gzip -dc '\(file.path)' | wc -c").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        }
+    }
+
+    @Test func compressesAsWellAsPlainGzip() throws {
+        try withTemporaryDirectory { dir in
+            let raw = dir.appendingPathComponent("raw")
+            try Self.input.write(to: raw)
+            let reference = try run("/bin/sh", "-c", "gzip -6 -c '\(raw.path)' | wc -c").trimmingCharacters(in: .whitespacesAndNewlines)
+            let ours = try compress(Self.input, threads: 2).count
+            #expect(Double(ours) <= Double(Int(reference)!) * 1.01, "ours \(ours) bytes, gzip -6 \(reference)")
+        }
+    }
+}
