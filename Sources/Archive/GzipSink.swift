@@ -7,6 +7,9 @@ import Foundation
 /// form one gzip member whose CRC is combined from the blocks'. Block boundaries do not depend
 /// on the number of threads, so the bytes are the same on every machine. The header is fixed
 /// (no name, mtime 0, OS byte 255).
+///
+/// A block that mostly holds bytes the writer marked as already compressed (jars, zips) is
+/// stored instead: deflate gains about 7 % on jars at 27 MB/s per core, storing costs nothing.
 public final class GzipSink: ByteSink {
     public static let blockSize = 1 << 20
     static let dictionarySize = 32 << 10
@@ -14,28 +17,35 @@ public final class GzipSink: ByteSink {
     private let next: any ByteSink
     private let level: Int32
     private let maxInFlight: Int
-    private var block: [UInt8] = []
+    private var block = [UInt8](repeating: 0, count: GzipSink.blockSize)
+    private var filled = 0
     private var previousTail: [UInt8] = []
     private var inFlight: [CompressedBlock] = []
     private var crc: UInt = crc32(0, nil, 0)
     private var length: Int64 = 0
+    private var alreadyCompressedBytes = 0
+    /// Set by the writer while it writes the content of an already-compressed file.
+    public var contentIsCompressed = false
 
     public init(next: any ByteSink, level: Int32 = 6, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
         guard (0...9).contains(level) else { throw ArchiveError(path: nil, "gzip level \(level) is not 0 to 9") }
         self.next = next
         self.level = level
         maxInFlight = max(1, threads) * 2
-        block.reserveCapacity(Self.blockSize)
         try next.write(Self.header(level: level))
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var rest = bytes[...]
-        while !rest.isEmpty {
-            let take = min(Self.blockSize - block.count, rest.count)
-            block.append(contentsOf: rest.prefix(take))
-            rest = rest.dropFirst(take)
-            if block.count == Self.blockSize { try submit(last: false) }
+        var offset = 0
+        while offset < bytes.count {
+            let take = min(Self.blockSize - filled, bytes.count - offset)
+            block.withUnsafeMutableBytes { target in
+                target.baseAddress!.advanced(by: filled).copyMemory(from: bytes.baseAddress!.advanced(by: offset), byteCount: take)
+            }
+            filled += take
+            offset += take
+            if contentIsCompressed { alreadyCompressedBytes += take }
+            if filled == Self.blockSize { try submit(last: false) }
         }
     }
 
@@ -52,9 +62,12 @@ public final class GzipSink: ByteSink {
 
     /// Hands the current block to a worker; writes finished blocks in order to bound memory.
     private func submit(last: Bool) throws {
-        let job = CompressedBlock(input: block, dictionary: previousTail, level: level, last: last)
-        previousTail = Array(block.suffix(Self.dictionarySize))
-        block.removeAll(keepingCapacity: true)
+        let input = Array(block[..<filled])
+        let blockLevel = alreadyCompressedBytes * 2 > filled ? 0 : level
+        let job = CompressedBlock(input: input, dictionary: previousTail, level: blockLevel, last: last)
+        previousTail = Array(input.suffix(Self.dictionarySize))
+        filled = 0
+        alreadyCompressedBytes = 0
         inFlight.append(job)
         DispatchQueue.global().async { job.run() }
         while inFlight.count >= maxInFlight { try writeOldest() }

@@ -1,7 +1,9 @@
 /// How a layer's tar stream is compressed on its way to disk.
 public enum StreamCompression: Sendable, Equatable {
     case none
-    case gzip(level: Int32)
+    /// `storeArchives`: the content of already-compressed files (jars, zips) goes into stored
+    /// deflate blocks instead of being compressed again.
+    case gzip(level: Int32, storeArchives: Bool = true)
 }
 
 /// The two identities of a layer: `diffID` hashes the tar, `digest` hashes the stored blob.
@@ -19,12 +21,28 @@ public final class LayerWriter {
     public let tar: TarWriter
     private let uncompressed: HashingSink
     private let compressed: HashingSink
+    private let gzip: GzipSink?
+    private let storeArchives: Bool
 
     public init(outputPath: String, compression: StreamCompression) throws {
-        let (uncompressed, compressed) = try Self.pipeline(outputPath: outputPath, compression: compression)
+        let (uncompressed, compressed, gzip) = try Self.pipeline(outputPath: outputPath, compression: compression)
         self.uncompressed = uncompressed
         self.compressed = compressed
+        self.gzip = gzip
+        if case .gzip(_, let storeArchives) = compression { self.storeArchives = storeArchives } else { storeArchives = false }
         tar = try TarWriter(sink: uncompressed)
+    }
+
+    /// Appends an entry, telling the compressor whether its content is already compressed.
+    public func append(_ entry: TarEntry, contents: EntryContents = .none) throws {
+        gzip?.contentIsCompressed = storeArchives && Self.isAlreadyCompressed(entry.path)
+        try tar.append(entry, contents: contents)
+    }
+
+    /// Formats whose content deflate cannot shrink by more than a few percent.
+    public static func isAlreadyCompressed(_ path: String) -> Bool {
+        let name = path.lowercased()
+        return [".jar", ".zip", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".whl", ".egg", ".png", ".jpg", ".jpeg"].contains { name.hasSuffix($0) }
     }
 
     /// Ends the tar stream, flushes the file and returns both digests.
@@ -38,7 +56,7 @@ public final class LayerWriter {
     public static func importTarball(at path: String, outputPath: String, compression: StreamCompression) throws -> LayerDigests {
         let reader = try TarReader(path: path, raw: true)
         guard try reader.next() != nil else { throw ArchiveError(path: path, "empty file, not a tar archive") }
-        let (uncompressed, compressed) = try pipeline(outputPath: outputPath, compression: compression)
+        let (uncompressed, compressed, _) = try pipeline(outputPath: outputPath, compression: compression)
         var header: [UInt8] = []
         try reader.readData { chunk in
             if header.count < 512 { header.append(contentsOf: chunk.prefix(512 - header.count)) }
@@ -51,13 +69,14 @@ public final class LayerWriter {
         return digests(uncompressed, compressed)
     }
 
-    private static func pipeline(outputPath: String, compression: StreamCompression) throws -> (HashingSink, HashingSink) {
+    private static func pipeline(outputPath: String, compression: StreamCompression) throws -> (HashingSink, HashingSink, GzipSink?) {
         let compressed = HashingSink(next: try FileSink(creating: outputPath))
         switch compression {
         case .none:
-            return (HashingSink(next: compressed), compressed)
-        case .gzip(let level):
-            return (HashingSink(next: try GzipSink(next: compressed, level: level)), compressed)
+            return (HashingSink(next: compressed), compressed, nil)
+        case .gzip(let level, _):
+            let gzip = try GzipSink(next: compressed, level: level)
+            return (HashingSink(next: gzip), compressed, gzip)
         }
     }
 

@@ -7,13 +7,17 @@ import Store
 public struct LayerSettings: Sendable {
     public var compression: LayerCompression
     public var gzipLevel: Int32
+    /// Deflate jars and other archives too (about 7 % smaller, many times the CPU).
+    public var compressArchives: Bool
     /// The mtime of every entry and the `created` time of the image (SOURCE_DATE_EPOCH).
     public var epoch: Int64
     public var useCache: Bool
 
-    public init(compression: LayerCompression = .gzip, gzipLevel: Int32 = 6, epoch: Int64 = 0, useCache: Bool = true) {
+    public init(compression: LayerCompression = .gzip, gzipLevel: Int32 = 6, compressArchives: Bool = false, epoch: Int64 = 0,
+                useCache: Bool = true) {
         self.compression = compression
         self.gzipLevel = gzipLevel
+        self.compressArchives = compressArchives
         self.epoch = epoch
         self.useCache = useCache
     }
@@ -21,7 +25,7 @@ public struct LayerSettings: Sendable {
     var streamCompression: StreamCompression {
         switch compression {
         case .none, .zstd: .none
-        case .gzip: .gzip(level: gzipLevel)
+        case .gzip: .gzip(level: gzipLevel, storeArchives: !compressArchives)
         }
     }
 }
@@ -54,7 +58,7 @@ struct LayerBuilder: Sendable {
                 written += count
                 events(.layerProgress(id: id, bytes: written))
             }
-            try write(entries, to: writer.tar)
+            try write(entries, to: writer)
             digests = try writer.finish()
             return Digest(sha256Hex: digests!.digestHex)
         }
@@ -65,7 +69,7 @@ struct LayerBuilder: Sendable {
         return BuiltLayer(layer: layer, cached: false)
     }
 
-    private func write(_ entries: [LayerEntry], to tar: TarWriter) throws {
+    private func write(_ entries: [LayerEntry], to writer: LayerWriter) throws {
         var firstPathOfInode: [String: String] = [:]
         for entry in entries {
             let item = entry.item
@@ -84,8 +88,8 @@ struct LayerBuilder: Sendable {
                     firstPathOfInode[key] = entry.imagePath
                 }
             }
-            try tar.append(TarEntry(path: entry.imagePath, kind: kind, mode: item.mode, uid: item.uid, gid: item.gid,
-                                    mtime: settings.epoch), contents: contents)
+            try writer.append(TarEntry(path: entry.imagePath, kind: kind, mode: item.mode, uid: item.uid, gid: item.gid,
+                                       mtime: settings.epoch), contents: contents)
         }
     }
 
@@ -93,7 +97,7 @@ struct LayerBuilder: Sendable {
     /// (device, inode, size, mtime, ctime), so an unchanged COPY is found without reading files.
     private func cacheKey(_ entries: [LayerEntry]) -> String {
         var hasher = SHA256()
-        let header = "layer-v1\n\(settings.compression.rawValue):\(settings.gzipLevel)\n\(settings.epoch)\n"
+        let header = "layer-v2\n\(settings.compression.rawValue):\(settings.gzipLevel):\(settings.compressArchives)\n\(settings.epoch)\n"
         hasher.update(data: Array(header.utf8))
         for entry in entries {
             let item = entry.item

@@ -63,6 +63,9 @@ extension Root {
         @Option(name: .long, help: "gzip level, 1 (fast) to 9 (small).")
         var compressionLevel: Int32 = 6
 
+        @Flag(name: .long, help: "Also deflate jars and other archives: about 7% smaller jar layers for many times the CPU (default: stored).")
+        var compressArchives = false
+
         @Option(name: .long, help: ArgumentHelp("Target platforms, OS/ARCH[,OS/ARCH…]; several build an image index.", valueName: "platforms"))
         var platform: String?
 
@@ -92,7 +95,8 @@ extension Root {
         func run() throws {
             let store = try storeOptions.open()
             let renderer = ProgressRenderer.forStandardOutput()
-            let settings = LayerSettings(compression: compression, gzipLevel: compressionLevel, epoch: try sourceDateEpoch(), useCache: !n)
+            let settings = LayerSettings(compression: compression, gzipLevel: compressionLevel, compressArchives: compressArchives,
+                                         epoch: try sourceDateEpoch(), useCache: !n)
             let session = registry.session(store: store, renderer: renderer)
             let builder = ImageBuilder(store: store, settings: settings, events: renderer.handle,
                                        puller: Puller(session: session), pullPolicy: pull)

@@ -64,4 +64,30 @@ struct GzipSinkTests {
             #expect(Double(ours) <= Double(Int(reference)!) * 1.01, "ours \(ours) bytes, gzip -6 \(reference)")
         }
     }
+
+    /// Bytes marked as already compressed go into stored blocks; the rest is deflated.
+    @Test func markedBlocksAreStoredAndStillRestore() throws {
+        try withTemporaryDirectory { dir in
+            let text = Data(String(repeating: "compressible text ", count: 200_000).utf8)
+            for marked in [false, true] {
+                let memory = MemorySink()
+                let sink = try GzipSink(next: memory, level: 6, threads: 2)
+                sink.contentIsCompressed = marked
+                try text.withUnsafeBytes { try sink.write($0) }
+                try sink.finish()
+                let ratio = Double(memory.bytes.count) / Double(text.count)
+                #expect(marked ? ratio > 1.0 : ratio < 0.01, "marked \(marked): \(ratio)")
+                let file = dir.appendingPathComponent("m\(marked).gz")
+                try Data(memory.bytes).write(to: file)
+                _ = try run("/bin/sh", "-c", "gzip -dc '\(file.path)' > '\(dir.path)/out'")
+                #expect(try Data(contentsOf: dir.appendingPathComponent("out")) == text)
+            }
+        }
+    }
+
+    @Test(arguments: [("lib/spark-core_2.13-4.3.0.jar", true), ("python/lib/py4j-src.ZIP", true), ("bin/spark-submit", false),
+                      ("data/graphx/users.txt", false), ("x.jar.txt", false)])
+    func archivesAreRecognisedByName(path: String, compressed: Bool) {
+        #expect(LayerWriter.isAlreadyCompressed(path) == compressed)
+    }
 }
