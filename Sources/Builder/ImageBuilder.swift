@@ -141,14 +141,16 @@ private struct StageRun {
             }
             do {
                 if directories == nil { directories = try DirectoryIndex(layers: image.layers, store: builder.store) }
-                guard let layer = try buildLayer(copy, description: step.createdBy, built: built, directories: &directories!) else {
+                let layers = try buildLayers(copy, description: step.createdBy, built: built, directories: &directories!)
+                if layers.isEmpty {
                     // A wildcard that matched nothing: history only, as Docker records it.
                     image.addEmptyLayer(createdBy: step.createdBy)
-                    continue
                 }
-                image.addLayer(layer.layer, createdBy: step.createdBy,
-                               mediaType: request.format.layerMediaType(for: builder.settings.compression))
-                if layer.cached { cachedLayers += 1 } else { newLayers += 1 }
+                for (part, layer) in layers.enumerated() {
+                    let createdBy = layers.count == 1 ? step.createdBy : "\(step.createdBy) # part \(part + 1) of \(layers.count)"
+                    image.addLayer(layer.layer, createdBy: createdBy, mediaType: request.format.layerMediaType(for: builder.settings.compression))
+                    if layer.cached { cachedLayers += 1 } else { newLayers += 1 }
+                }
             } catch let error as BuildError {
                 throw error.at(request.dockerfileName, line: step.line)
             }
@@ -156,8 +158,9 @@ private struct StageRun {
         return image
     }
 
-    private mutating func buildLayer(_ copy: CopyStep, description: String, built: [ImageAssembler],
-                                     directories: inout DirectoryIndex) throws -> BuiltLayer? {
+    /// The COPY's layers: none when it matched nothing, several when it is split.
+    private mutating func buildLayers(_ copy: CopyStep, description: String, built: [ImageAssembler],
+                                      directories: inout DirectoryIndex) throws -> [BuiltLayer] {
         var unpackedSource: ExtractedTree?
         var sourceContext = context
         switch copy.from {
@@ -173,15 +176,19 @@ private struct StageRun {
         let planner = CopyPlanner(context: sourceContext, step: copy, owner: try CopyPlanner.owner(copy.chown),
                                   scratchDirectory: "\(builder.store.root)/ingest")
         let plan = try planner.plan()
-        guard !plan.entries.isEmpty else { return nil }
-        let entries = directories.completingParents(of: plan.entries)
-        layerCount += 1
-        let layers = LayerBuilder(store: builder.store, settings: builder.settings, events: builder.events)
-        let built = try withExtendedLifetime((plan.unpacked, unpackedSource)) {
-            try layers.build(entries, description: description, id: layerCount)
+        let groups = builder.settings.splitThreshold.map { LayerSplitter(threshold: $0).split(plan.entries) } ?? [plan.entries]
+        let writer = LayerBuilder(store: builder.store, settings: builder.settings, events: builder.events)
+        var layers: [BuiltLayer] = []
+        for group in groups where !group.isEmpty {
+            let entries = directories.completingParents(of: group)
+            layerCount += 1
+            let built = try withExtendedLifetime((plan.unpacked, unpackedSource)) {
+                try writer.build(entries, description: description, id: layerCount)
+            }
+            try DirectoryIndex.remember(entries, digest: built.layer.digest, store: builder.store)
+            directories.add(entries)
+            layers.append(built)
         }
-        try DirectoryIndex.remember(entries, digest: built.layer.digest, store: builder.store)
-        directories.add(entries)
-        return built
+        return layers
     }
 }

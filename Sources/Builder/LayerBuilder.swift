@@ -12,9 +12,12 @@ public struct LayerSettings: Sendable {
     /// The mtime of every entry and the `created` time of the image (SOURCE_DATE_EPOCH).
     public var epoch: Int64
     public var useCache: Bool
+    /// COPYs of more bytes than this are cut into several layers (LayerSplitter); nil: never.
+    public var splitThreshold: Int64?
 
     public init(compression: LayerCompression = .gzip, gzipLevel: Int32 = 6, compressArchives: Bool = false, epoch: Int64 = 0,
-                useCache: Bool = true) {
+                useCache: Bool = true, splitThreshold: Int64? = 64 << 20) {
+        self.splitThreshold = splitThreshold
         self.compression = compression
         self.gzipLevel = gzipLevel
         self.compressArchives = compressArchives

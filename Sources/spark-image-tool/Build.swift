@@ -66,6 +66,12 @@ extension Root {
         @Flag(name: .long, help: "Also deflate jars and other archives: about 7% smaller jar layers for many times the CPU (default: stored).")
         var compressArchives = false
 
+        @Flag(inversion: .prefixedNo, help: "Cut large COPYs (the jars) into several layers by file name, so one changed jar changes one small layer.")
+        var splitLayers = true
+
+        @Option(name: .long, help: ArgumentHelp("With --split-layers: COPYs of more than this many bytes are cut (suffixes k, m, g).", valueName: "size"))
+        var splitLayersOver: String = "64m"
+
         @Option(name: .long, help: ArgumentHelp("Target platforms, OS/ARCH[,OS/ARCH…]; several build an image index.", valueName: "platforms"))
         var platform: String?
 
@@ -87,6 +93,7 @@ extension Root {
             if x, platform != nil { throw ValidationError("-X builds linux/amd64 and linux/arm64; use --platform for other sets") }
             if compression == .zstd { throw ValidationError("--compression zstd is not available yet; use gzip or none") }
             guard (1...9).contains(compressionLevel) else { throw ValidationError("--compression-level must be 1 to 9") }
+            guard RegistryOptionGroup.bytes(splitLayersOver) != nil else { throw ValidationError("--split-layers-over '\(splitLayersOver)' is not a size such as 64m") }
             for arg in b where !arg.contains("=") {
                 throw ValidationError("-b '\(arg)' must be KEY=VALUE")
             }
@@ -96,7 +103,8 @@ extension Root {
             let store = try storeOptions.open()
             let renderer = ProgressRenderer.forStandardOutput()
             let settings = LayerSettings(compression: compression, gzipLevel: compressionLevel, compressArchives: compressArchives,
-                                         epoch: try sourceDateEpoch(), useCache: !n)
+                                         epoch: try sourceDateEpoch(), useCache: !n,
+                                         splitThreshold: splitLayers ? RegistryOptionGroup.bytes(splitLayersOver).map(Int64.init) : nil)
             let session = registry.session(store: store, renderer: renderer)
             let builder = ImageBuilder(store: store, settings: settings, events: renderer.handle,
                                        puller: Puller(session: session), pullPolicy: pull)

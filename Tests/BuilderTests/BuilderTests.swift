@@ -144,3 +144,36 @@ struct ConfigSemanticsTests {
         #expect(image.config.history?.last == History(created: "1970-01-01T00:00:00Z", createdBy: "COPY jars /opt/spark/jars"))
     }
 }
+
+struct LayerSplitterTests {
+    func jars(_ names: [String], size: Int64 = 1_000) -> [LayerEntry] {
+        [LayerEntry(imagePath: "opt/spark/jars", item: SourceItem(contextPath: "jars", kind: .directory, mode: 0o755, uid: 0, gid: 0,
+                                                                  contents: .none, identity: "d", hardlinkKey: nil))]
+            + names.sorted().map { name in
+                LayerEntry(imagePath: "opt/spark/jars/\(name)", item: SourceItem(contextPath: "jars/\(name)", kind: .file(size: size), mode: 0o644,
+                                                                                 uid: 0, gid: 0, contents: .none, identity: name, hardlinkKey: nil))
+            }
+    }
+
+    let names = (0..<200).map { "lib-\($0).jar" }
+
+    @Test func smallCopiesStayOneLayer() {
+        #expect(LayerSplitter(threshold: 1 << 30).split(jars(names)).count == 1)
+    }
+
+    @Test func largeCopiesAreCutAndKeepEveryEntryOnce() {
+        let groups = LayerSplitter(threshold: 1_000).split(jars(names))
+        #expect(groups.count > 5)
+        #expect(groups[0].map(\.imagePath) == ["opt/spark/jars"], "directories come first, in their own layer")
+        #expect(groups.flatMap { $0 }.map(\.imagePath).sorted() == jars(names).map(\.imagePath).sorted())
+    }
+
+    /// Adding a jar changes its own group (or splits it); every other group is the same.
+    @Test func anAddedJarChangesOneGroup() {
+        let before = LayerSplitter(threshold: 1_000).split(jars(names)).map { $0.map(\.imagePath) }
+        let after = LayerSplitter(threshold: 1_000).split(jars(names + ["new-dependency-2.0.jar"])).map { $0.map(\.imagePath) }
+        let changed = Set(after).subtracting(before)
+        #expect((1...2).contains(changed.count), "\(changed.count) groups changed")
+        #expect(changed.allSatisfy { $0.contains { $0.hasSuffix("new-dependency-2.0.jar") } } || changed.count == 2)
+    }
+}

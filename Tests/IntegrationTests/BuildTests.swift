@@ -113,6 +113,28 @@ struct BuildTests {
         }
     }
 
+    /// The jars cut into several layers unpack to exactly the distribution's files.
+    @Test func splitLayersKeepTheFileTree() throws {
+        try TemporaryDirectory.with { dir in
+            let spark = try SparkFixture(at: dir.appending(path: "spark"))
+            let base = dir.appending(path: "base.tar.gz")
+            try TinyBase.makeRootfs(at: base)
+            let tool = Tool(store: dir.appending(path: "store"))
+            let build = try tool.build(home: spark.home, base: base, tag: "split", extra: ["--split-layers-over", "100k"])
+            #expect(build.stdout.contains("layers (") && !build.stdout.contains(" 12 layers"), "\(build)")
+            let layers = try layers(tool: tool, image: "localhost:5000/spark/spark:split", dir: dir)
+            #expect(layers.count > 12, "the jars are in several layers: \(layers.count)")
+            let archive = dir.appending(path: "split.tar")
+            try tool.run(["save", "localhost:5000/spark/spark:split", "-o", archive.path]).check()
+            let layout = dir.appending(path: "layout")
+            try FileManager.default.createDirectory(at: layout, withIntermediateDirectories: true)
+            try Command.run("tar", ["-xf", archive.path, "-C", layout.path]).check()
+            let bundle = dir.appending(path: "bundle")
+            try Command.run("umoci", ["unpack", "--image", "\(layout.path):localhost:5000/spark/spark:split", bundle.path]).check()
+            try expectSameTree(spark.home.appending(path: "jars"), bundle.appending(path: "rootfs/opt/spark/jars"))
+        }
+    }
+
     private func layers(tool: Tool, image: String, dir: URL) throws -> [String] {
         let archive = dir.appending(path: "layers-\(UUID().uuidString).tar")
         try tool.run(["save", image, "-o", archive.path]).check()

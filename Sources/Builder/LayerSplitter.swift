@@ -1,0 +1,40 @@
+import Crypto
+
+/// Cuts a large COPY into several layers by a rule that survives additions: on the sorted
+/// files, a group ends after each file whose name hashes to 0 modulo `spread`. Adding, removing
+/// or changing a jar then changes only its own group (or splits it in two), so a rebuild
+/// compresses and uploads one small layer instead of all the jars, and nodes pull the groups in
+/// parallel. Directories, links and the files of small COPYs stay in one layer.
+struct LayerSplitter: Sendable {
+    /// COPYs smaller than this stay one layer.
+    var threshold: Int64
+    /// Files per group, on average.
+    var spread: UInt64 = 16
+
+    func split(_ entries: [LayerEntry]) -> [[LayerEntry]] {
+        let total = entries.reduce(Int64(0)) { $0 + $1.item.sizeInLayer }
+        guard total >= threshold else { return [entries] }
+        var groups: [[LayerEntry]] = [entries.filter { !Self.isFile($0) }]
+        var current: [LayerEntry] = []
+        for entry in entries where Self.isFile(entry) {
+            current.append(entry)
+            if Self.nameHash(entry.imagePath) % spread == 0 {
+                groups.append(current)
+                current = []
+            }
+        }
+        if !current.isEmpty { groups.append(current) }
+        return groups.filter { !$0.isEmpty }
+    }
+
+    private static func isFile(_ entry: LayerEntry) -> Bool {
+        if case .file = entry.item.kind { return entry.item.hardlinkKey == nil }
+        return false
+    }
+
+    /// The file's name only, so a file keeps its group when its content or directory changes.
+    private static func nameHash(_ path: String) -> UInt64 {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return SHA256.hash(data: Array(name.utf8)).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}
