@@ -65,11 +65,8 @@ struct BadInputTests {
 
     @Test(arguments: cases)
     func refusedClearly(_ testCase: Case) throws {
-        try TemporaryDirectory.with { dir in
-            let spark = try SparkFixture(at: dir.appending(path: "spark"))
-            let base = dir.appending(path: "base.tar.gz")
-            try TinyBase.makeRootfs(at: base)
-            let tool = Tool(store: dir.appending(path: "store"))
+        try Built.with { built in
+            let (dir, spark, base, tool) = (built.dir, built.spark, built.base, built.tool)
             // A good image first, so there is something in the store that a failure could harm.
             try tool.build(home: spark.home, base: base, tag: "good")
             let extra = try testCase.setUp(spark.home, dir)

@@ -6,11 +6,8 @@ import Testing
 @Suite(.serialized)
 struct BuildTests {
     @Test func unpackedImageHasTheDistributionsFiles() throws {
-        try TemporaryDirectory.with { dir in
-            let spark = try SparkFixture(at: dir.appending(path: "spark"))
-            let base = dir.appending(path: "base.tar.gz")
-            try TinyBase.makeRootfs(at: base)
-            let tool = Tool(store: dir.appending(path: "store"))
+        try Built.with { built in
+            let (dir, spark, base, tool) = (built.dir, built.spark, built.base, built.tool)
             try tool.build(home: spark.home, base: base)
             let archive = dir.appending(path: "spark-oci.tar")
             try tool.run(["save", "localhost:5000/spark/spark:4.3.0", "--format", "oci-archive", "-o", archive.path]).check()
@@ -46,11 +43,8 @@ struct BuildTests {
     }
 
     @Test func skopeoReadsTheArchive() throws {
-        try TemporaryDirectory.with { dir in
-            let spark = try SparkFixture(at: dir.appending(path: "spark"))
-            let base = dir.appending(path: "base.tar.gz")
-            try TinyBase.makeRootfs(at: base)
-            let tool = Tool(store: dir.appending(path: "store"))
+        try Built.with { built in
+            let (dir, spark, base, tool) = (built.dir, built.spark, built.base, built.tool)
             try tool.build(home: spark.home, base: base, extra: ["--python"])
             let digest = try tool.manifestDigest("localhost:5000/spark/spark-py:4.3.0")
             let archive = dir.appending(path: "py.tar")
@@ -68,11 +62,8 @@ struct BuildTests {
 
     @Test func dockerLoadsAndRunsTheImage() throws {
         guard let docker = try TestServices.docker() else { return }
-        try TemporaryDirectory.with { dir in
-            let spark = try SparkFixture(at: dir.appending(path: "spark"))
-            let base = dir.appending(path: "base.tar.gz")
-            try TinyBase.makeRootfs(at: base)
-            let tool = Tool(store: dir.appending(path: "store"))
+        try Built.with { built in
+            let (dir, spark, base, tool) = (built.dir, built.spark, built.base, built.tool)
             let tag = "run-\(UUID().uuidString.prefix(8).lowercased())"
             try tool.build(home: spark.home, base: base, tag: tag)
             let archive = dir.appending(path: "docker.tar")
@@ -115,11 +106,8 @@ struct BuildTests {
 
     /// The jars cut into several layers unpack to exactly the distribution's files.
     @Test func splitLayersKeepTheFileTree() throws {
-        try TemporaryDirectory.with { dir in
-            let spark = try SparkFixture(at: dir.appending(path: "spark"))
-            let base = dir.appending(path: "base.tar.gz")
-            try TinyBase.makeRootfs(at: base)
-            let tool = Tool(store: dir.appending(path: "store"))
+        try Built.with { built in
+            let (dir, spark, base, tool) = (built.dir, built.spark, built.base, built.tool)
             let build = try tool.build(home: spark.home, base: base, tag: "split", extra: ["--split-layers-over", "100k"])
             #expect(build.stdout.contains("layers (") && !build.stdout.contains(" 12 layers"), "\(build)")
             let layers = try layers(tool: tool, image: "localhost:5000/spark/spark:split", dir: dir)

@@ -65,11 +65,8 @@ struct DockerfileFeatureTests {
     }
 
     @Test func dockerImageToolArgumentOrderAndStoreCommands() throws {
-        try TemporaryDirectory.with { dir in
-            let spark = try SparkFixture(at: dir.appending(path: "spark"))
-            let base = dir.appending(path: "base.tar.gz")
-            try TinyBase.makeRootfs(at: base)
-            let tool = Tool(store: dir.appending(path: "store"))
+        try Built.with { built in
+            let (dir, spark, base, tool) = (built.dir, built.spark, built.base, built.tool)
             // As with docker-image-tool.sh: options first, the command last, SPARK_HOME from the environment.
             let build = try Binary.run(["--store", tool.store.path, "-r", "example.com/team", "-t", "v1", "-u", "1000",
                                         "-b", "base=x", "--base", "rootfs:\(base.path)", "build"],

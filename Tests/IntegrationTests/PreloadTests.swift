@@ -6,8 +6,8 @@ import Testing
 /// daemon is reached.
 @Suite(.serialized)
 struct PreloadTests {
-    static func built(_ body: (RegistryPushTests.Built, String) throws -> Void) throws {
-        try RegistryPushTests.withBuild { built in
+    static func built(_ body: (Built, String) throws -> Void) throws {
+        try Built.with { built in
             let image = "localhost:5000/preload/spark:\(UUID().uuidString.prefix(8).lowercased())"
             try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", "localhost:5000/preload", "-t",
                                 String(image.split(separator: ":").last!), "--base", "rootfs:\(built.base.path)"]).check()
@@ -104,7 +104,7 @@ struct PreloadTests {
     @Test func remoteImagesArePulledOnceAndLoadedFromTheStoreAfterwards() throws {
         guard let docker = try TestServices.docker() else { return }
         try FaultProxy.exclusive { proxy in
-            try RegistryPushTests.withBuild { built in
+            try Built.with { built in
                 let repo = RegistryPushTests.uniqueRepository(proxy.address)
                 try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", repo, "-t", "r", "--base", "rootfs:\(built.base.path)", "--push"]).check()
                 let image = "\(repo)/spark:r"

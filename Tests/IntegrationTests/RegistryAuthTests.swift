@@ -5,8 +5,8 @@ import Testing
 @Suite(.serialized)
 struct RegistryAuthTests {
     /// Builds the fixture image under `repo` and returns the tool with a private docker config.
-    static func withImage(repo: String, _ body: (RegistryPushTests.Built, [String: String]) throws -> Void) throws {
-        try RegistryPushTests.withBuild { built in
+    static func withImage(repo: String, _ body: (Built, [String: String]) throws -> Void) throws {
+        try Built.with { built in
             try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", repo, "-t", "a", "--base", "rootfs:\(built.base.path)"]).check()
             let config = built.dir.appending(path: "docker-config")
             try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)

@@ -15,7 +15,7 @@ struct RegistryFaultTests {
     ])
     func pushSurvives(name: String, rules: [FaultProxy.Rule], extra: [String]) throws {
         guard let registry = try TestServices.require(.registry) else { return }
-        try FaultProxy.exclusive { proxy in try RegistryPushTests.withBuild { built in
+        try FaultProxy.exclusive { proxy in try Built.with { built in
             // A jar big enough that the cut lands inside it.
             try SparkFixture.pseudoRandomBytes(count: 3 << 20, seed: "big").write(to: built.spark.home.appending(path: "jars/\(Self.largeJar)"))
             let repo = RegistryPushTests.uniqueRepository(proxy.address)

@@ -9,25 +9,9 @@ struct RegistryPushTests {
         "\(registry)/t\(UUID().uuidString.prefix(8).lowercased())"
     }
 
-    struct Built {
-        var dir: URL
-        var spark: SparkFixture
-        var base: URL
-        var tool: Tool
-    }
-
-    static func withBuild(_ body: (Built) throws -> Void) throws {
-        try TemporaryDirectory.with { dir in
-            let spark = try SparkFixture(at: dir.appending(path: "spark"))
-            let base = dir.appending(path: "base.tar.gz")
-            try TinyBase.makeRootfs(at: base)
-            try body(Built(dir: dir, spark: spark, base: base, tool: Tool(store: dir.appending(path: "store"))))
-        }
-    }
-
     @Test func pushedImageIsReadBySkopeoAndRunByDocker() throws {
         guard let registry = try TestServices.require(.registry) else { return }
-        try Self.withBuild { built in
+        try Built.with { built in
             let repo = Self.uniqueRepository(registry)
             try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", repo, "-t", "1.0", "--base", "rootfs:\(built.base.path)"]).check()
             let digest = try built.tool.manifestDigest("\(repo)/spark:1.0")
@@ -51,7 +35,7 @@ struct RegistryPushTests {
     }
 
     @Test func rePushUploadsNothingAndBindingsMountTheSparkLayers() throws {
-        try FaultProxy.exclusive { proxy in try Self.withBuild { built in
+        try FaultProxy.exclusive { proxy in try Built.with { built in
             let repo = Self.uniqueRepository(proxy.address)
             try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", repo, "-t", "1", "--python",
                                 "--base", "rootfs:\(built.base.path)"]).check()
@@ -79,7 +63,7 @@ struct RegistryPushTests {
 
     @Test func compatiblePushSkipsImagesThatWereNotBuilt() throws {
         guard let registry = try TestServices.require(.registry) else { return }
-        try Self.withBuild { built in
+        try Built.with { built in
             let repo = Self.uniqueRepository(registry)
             try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", repo, "-t", "2", "--base", "rootfs:\(built.base.path)"]).check()
             let push = try Binary.run(["--store", built.tool.store.path, "-r", repo, "-t", "2", "push"]).check()
@@ -93,7 +77,7 @@ struct RegistryPushTests {
 
     @Test func multiPlatformBuildPushesOneIndexSharingTheSparkLayers() throws {
         guard let registry = try TestServices.require(.registry) else { return }
-        try Self.withBuild { built in
+        try Built.with { built in
             let repo = Self.uniqueRepository(registry)
             try built.tool.run(["build", "-X", "--spark-home", built.spark.home.path, "-r", repo, "-t", "x",
                                 "--base", "rootfs:\(built.base.path)"]).check()
@@ -118,7 +102,7 @@ struct RegistryPushTests {
 
     @Test func aCorruptBaseBlobIsRefused() throws {
         guard let registry = try TestServices.require(.registry), let work = try TestServices.require(.work) else { return }
-        try Self.withBuild { built in
+        try Built.with { built in
             let repo = Self.uniqueRepository(registry)
             // A base whose top layer no other test has (the registry stores each blob once).
             let unique = built.dir.appending(path: "unique")
@@ -150,7 +134,7 @@ struct RegistryPushTests {
 
     @Test func baseImagesComeFromTheRegistryAndItsLayersAreMounted() throws {
         guard let registry = try TestServices.require(.registry) else { return }
-        try Self.withBuild { built in
+        try Built.with { built in
             let repo = Self.uniqueRepository(registry)
             let layout = built.dir.appending(path: "tiny")
             try TinyBase.makeOCIImage(layout: layout, tag: "base")

@@ -72,6 +72,23 @@ struct SparkFixture {
     }
 }
 
+/// A test's temporary directory with the fixture distribution, the tiny base and a private store.
+struct Built {
+    var dir: URL
+    var spark: SparkFixture
+    var base: URL
+    var tool: Tool
+
+    static func with(_ body: (Built) throws -> Void) throws {
+        try TemporaryDirectory.with { dir in
+            let spark = try SparkFixture(at: dir.appending(path: "spark"))
+            let base = dir.appending(path: "base.tar.gz")
+            try TinyBase.makeRootfs(at: base)
+            try body(Built(dir: dir, spark: spark, base: base, tool: Tool(store: dir.appending(path: "store"))))
+        }
+    }
+}
+
 /// The tool with a private store, and the checks every test needs.
 struct Tool {
     let store: URL
