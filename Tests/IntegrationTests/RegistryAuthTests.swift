@@ -74,6 +74,12 @@ struct RegistryAuthTests {
             #expect(untrusted.stderr.contains("--insecure-registry \(registry.address)"), "\(untrusted)")
 
             try built.tool.run(["push", "\(repo)/spark:a", "--ca-file", registry.caPath], environment: env).check()
+            // The CA where docker keeps it, per registry: ~/.docker/certs.d/HOST:PORT/ca.crt.
+            let home = built.dir.appending(path: "home")
+            let certsD = home.appending(path: ".docker/certs.d/\(registry.address)")
+            try FileManager.default.createDirectory(at: certsD, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: registry.caPath, toPath: certsD.appending(path: "ca.crt").path)
+            try built.tool.run(["push", "\(repo)/spark:a", "--tag", "certs-d"], environment: env.merging(["HOME": home.path]) { $1 }).check()
             try built.tool.run(["push", "\(repo)/spark:a", "--tag", "insecure", "--insecure-registry", registry.address], environment: env).check()
             let certs = try registry.makeCertDir(built.dir.appending(path: "certs"))
             try Command.run("skopeo", ["inspect", "--cert-dir", certs.path, "docker://\(repo)/spark:insecure"]).check()
