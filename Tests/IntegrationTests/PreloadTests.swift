@@ -8,6 +8,7 @@ import Testing
 struct PreloadTests {
     static func built(_ body: (Built, String) throws -> Void) throws {
         try Built.with { built in
+            try built.spark.makeUnique()
             let image = "localhost:5000/preload/spark:\(UUID().uuidString.prefix(8).lowercased())"
             try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", "localhost:5000/preload", "-t",
                                 String(image.split(separator: ":").last!), "--base", "rootfs:\(built.base.path)"]).check()
@@ -43,8 +44,8 @@ struct PreloadTests {
             defer { _ = try? docker.run(["rmi", "-f", image]) }
             let first = try built.tool.run(["preload", "--host", docker.host, image]).check()
             #expect(first.stdout.contains("loaded: full archive"), "\(first)")
-            let inspect = try docker.run(["image", "inspect", "--format", "{{.Id}} {{index .RepoTags 0}}", image]).check()
-            #expect(inspect.output == "\(try Self.configDigest(built.tool, image, dir: built.dir)) \(image)")
+            let inspect = try docker.run(["image", "inspect", "--format", "{{.Id}} {{json .RepoTags}}", image]).check()
+            #expect(inspect.output == "\(try Self.configDigest(built.tool, image, dir: built.dir)) [\"\(image)\"]")
             let run = try docker.run(["run", "--rm", "--network", "none", image, "sh", "-c", "id -u"]).check()
             #expect(run.stdout.hasSuffix("185\n"), "\(run)")
 
@@ -105,6 +106,7 @@ struct PreloadTests {
         guard let docker = try TestServices.docker() else { return }
         try FaultProxy.exclusive { proxy in
             try Built.with { built in
+                try built.spark.makeUnique()
                 let repo = RegistryPushTests.uniqueRepository(proxy.address)
                 try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", repo, "-t", "r", "--base", "rootfs:\(built.base.path)", "--push"]).check()
                 let image = "\(repo)/spark:r"

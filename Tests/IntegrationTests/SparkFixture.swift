@@ -55,6 +55,12 @@ struct SparkFixture {
         }
     }
 
+    /// Builds are reproducible: tests that need an image no other test has (a daemon holds
+    /// images by ID) change the RELEASE file.
+    func makeUnique() throws {
+        try Data("Spark 4.3.0 \(UUID().uuidString)\n".utf8).write(to: home.appending(path: "RELEASE"))
+    }
+
     /// Replaces one jar's content, as a rebuilt or upgraded dependency would.
     func changeJar(_ name: String) throws {
         try Self.pseudoRandomBytes(count: 123_456, seed: "changed-\(name)").write(to: home.appending(path: "jars/\(name)"))
