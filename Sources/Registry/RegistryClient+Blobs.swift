@@ -120,9 +120,8 @@ extension RegistryClient {
     public func downloadBlob(_ digest: Digest, repository: String, write: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) throws {
         var url = try base() + "/v2/\(repository)/blobs/\(digest)"
         for _ in 0..<5 {
-            let authorized = URL(string: url)?.host == URL(string: try base())?.host
             let reply: HTTPResponse
-            if authorized {
+            if Self.sameOrigin(url, try base()) {
                 reply = try send("GET", url, scopes: [Self.pullScope(repository)], response: .stream(write))
             } else {
                 log("> GET \(Self.withoutQuery(url)) (redirected, no Authorization)")

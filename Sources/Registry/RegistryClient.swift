@@ -89,7 +89,10 @@ public final class RegistryClient: @unchecked Sendable {
         var reauthenticated = false
         while true {
             var request = HTTPRequest(method: method, url: url, headers: headers, body: body)
-            if let authorization = try authorization(for: scopes) { request.headers.add(name: "Authorization", value: authorization) }
+            // Credentials go only to the registry that asked for them, never to a Location elsewhere.
+            if Self.sameOrigin(url, try base()), let authorization = try authorization(for: scopes) {
+                request.headers.add(name: "Authorization", value: authorization)
+            }
             log("> \(method) \(Self.withoutQuery(url))")
             let reply: HTTPResponse
             switch perform(request, response: response) {
@@ -231,6 +234,12 @@ public final class RegistryClient: @unchecked Sendable {
     private func sleep(seconds: Double) { Thread.sleep(forTimeInterval: seconds) }
 
     static func key(_ scopes: [String]) -> String { scopes.sorted().joined(separator: " ") }
+
+    /// Same scheme, host and port.
+    static func sameOrigin(_ url: String, _ base: String) -> Bool {
+        guard let a = URLComponents(string: url), let b = URLComponents(string: base) else { return false }
+        return a.scheme == b.scheme && a.host == b.host && a.port == b.port
+    }
 
     static func withoutQuery(_ url: String) -> String { String(url.split(separator: "?", maxSplits: 1).first ?? "") }
 

@@ -144,3 +144,16 @@ struct RegistryOptionsTests {
         #expect(options.tls(for: "localhost:5000").verify, "loopback may use HTTP, but its TLS is still verified")
     }
 }
+
+struct OriginTests {
+    @Test(arguments: [
+        ("https://r.example.com/v2/x/blobs/uploads/abc?_state=1", true),
+        ("https://r.example.com:443/v2/", false),
+        ("http://r.example.com/v2/", false),
+        ("https://storage.example.com/v2/x", false),
+        ("https://r.example.com.evil.com/v2/", false),
+    ])
+    func credentialsStayWithTheirRegistry(url: String, same: Bool) {
+        #expect(RegistryClient.sameOrigin(url, "https://r.example.com") == same)
+    }
+}
