@@ -77,6 +77,10 @@ def fmt_b(n):
         n /= 1000
 
 
+def md_escape(text):
+    return text.replace("|", "\\|")
+
+
 def cell(t):
     return f"{fmt_s(t['median'])} s ({fmt_s(t['min'])}–{fmt_s(t['max'])}, n={t['runs']})"
 
@@ -93,7 +97,7 @@ for scen, e in results.items():
     up = f"{fmt_b(ours['uploaded_median']) if ours else '–'} / {fmt_b(comp['uploaded_median']) if comp and scen != 'pigz' else '–'}"
     sent = f"{fmt_b(ours['sent_median'])} / –" if scen.startswith("preload") and ours else "–"
     rss = f"{ours['peak_rss_kb'] / 1024:.0f} MiB" if ours else "–"
-    rows.append(f"| {e['title']} | {cell(ours) if ours else '–'} | {comp_name or '–'} | {cell(comp) if comp else '–'} | {ratio} | {up} | {sent} | {rss} |")
+    rows.append(f"| {md_escape(e['title'])} | {cell(ours) if ours else '–'} | {md_escape(comp_name or '–')} | {cell(comp) if comp else '–'} | {ratio} | {up} | {sent} | {rss} |")
 
 # ---- targets --------------------------------------------------------------------------------
 def med(scen, tool):
@@ -191,6 +195,17 @@ md = ["# spark-image-tool benchmark", "", *machine, "",
       "  and `-b java_image_tag=17-jre-python`; 5a is ours with spark only, for the spark-py overhead.",
       "- 6) a brand-new dockerd per run and tool; ours `preload --host`, docker `docker save IMG | docker -H NEW load` from the",
       "  daemon that built it (warm and after one jar are full save/loads for docker).",
+      "",
+      "## Caveats",
+      "",
+      "- spark-image-tool's layers are reproducible, so in 1) cold and in push only, runs 2..n find the blobs that run 1",
+      "  pushed (to another repository) in the registry: storage does not grow (median 0 B) and the push may mount instead",
+      "  of uploading. Only run 1 of each is a fully cold upload (see the per-run seconds in results.json). skopeo's blob",
+      "  info cache does the same for its runs 2..n. A fresh registry per cold run would remove this.",
+      "- docker's layers are not reproducible (timestamps, its own gzip), so it uploads every layer again in 1), 3) and 4).",
+      "- 5) and 6) run docker once by default (--heavy-docker-runs) to save time; its n is shown in the table.",
+      "- The load average (above) shows other work on the same 2 cores; times are noisy.",
+      "",
       "- push only: our store (an OCI layout) pushed by `spark-image-tool push` and by `skopeo copy oci:… docker://…` to fresh",
       "  repositories (skopeo knows no mount source, so it uploads the base layer too).",
       ""]
