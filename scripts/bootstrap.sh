@@ -18,6 +18,8 @@ packages=(
   python3-cryptography
   # pyspark from PyPI for the quickstart
   python3 python3-pip ca-certificates curl jq
+  # scripts/bench.sh: peak RSS (/usr/bin/time) and arithmetic on times
+  time bc
 )
 
 missing=()

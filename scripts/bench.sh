@@ -1,0 +1,348 @@
+#!/usr/bin/env bash
+# Benchmark: spark-image-tool against Spark's own bin/docker-image-tool.sh (docker build + docker
+# push, BuildKit), skopeo copy and docker save | docker load, on Spark 4.3.0 and a Java 17 base.
+#
+#   scripts/bench.sh [--quick] [--runs N] [--docker-runs N] [--out DIR] [--keep]
+#
+#   --quick          1 run per scenario and tool (development)
+#   --runs N         runs per scenario for spark-image-tool, skopeo and pigz (default 3)
+#   --docker-runs N  runs per scenario for docker (default: --runs)
+#   --heavy-docker-runs N  docker runs in scenarios 5 and 6 (full builds of two images, full
+#                    save | load; default 1, to stay within 15 minutes on 2 cores)
+#   --out DIR        where results.md and results.json go (default: <repo>/bench)
+#   --keep           keep the work directory (stores, logs) instead of removing it
+#
+# Sets everything up itself (bootstrap, release build, Spark via fetch-spark.sh, the base images
+# via make-base-image.sh, a registry via services.sh, its own dockerd instances) and tears it all
+# down on exit. Targets are reported PASS/MISS; the exit status is non-zero only when something
+# broke. Environment: SPARK_DISTS_CACHE (fetch-spark.sh's cache; default /work/cache when that
+# holds a fetched release, else fetch-spark.sh's default), BENCH_WORK_PARENT (default /tmp).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+# shellcheck source=lib/bench/daemon.sh
+. "$here/lib/bench/daemon.sh"
+
+orig_args="$*"
+heavy_docker_runs=1
+runs=3 docker_runs="" out="$repo/bench" keep=0 quick=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1; runs=1 ;;
+    --runs) runs="$2"; shift ;;
+    --docker-runs) docker_runs="$2"; shift ;;
+    --heavy-docker-runs) heavy_docker_runs="$2"; shift ;;
+    --out) out="$2"; shift ;;
+    --keep) keep=1 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ -n "$docker_runs" ] || docker_runs=$runs
+[ "$heavy_docker_runs" -le "$docker_runs" ] 2>/dev/null || heavy_docker_runs=$docker_runs
+[[ $runs =~ ^[1-9][0-9]*$ && $docker_runs =~ ^[1-9][0-9]*$ && $heavy_docker_runs =~ ^[1-9][0-9]*$ ]] || { echo "bench: --runs/--docker-runs need a positive number" >&2; exit 2; }
+
+T_START=$(date +%s.%N)
+log() { printf '[bench %5.0fs] %s\n' "$(echo "$(date +%s.%N) - $T_START" | bc)" "$*" >&2; }
+die() { echo "bench: ERROR: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Setup
+# ---------------------------------------------------------------------------------------------
+log "bootstrap (Debian packages)"
+"$repo/scripts/bootstrap.sh"
+for c in /usr/bin/time bc jq pigz skopeo dockerd /usr/bin/docker python3; do
+  command -v "$c" >/dev/null || die "$c is missing after bootstrap"
+done
+
+BENCH_WORK="$(mktemp -d "${BENCH_WORK_PARENT:-/tmp}/sit-bench.XXXXXX")"
+export BENCH_WORK
+services_env="$BENCH_WORK/services.env"
+cleanup() {
+  local rc=$?
+  set +e
+  bench_daemon_stop_all
+  [ -f "$services_env" ] && SIT_SERVICES_ENV="$services_env" "$repo/scripts/services.sh" stop >/dev/null 2>&1
+  if [ "$keep" = 1 ]; then
+    echo "bench: kept $BENCH_WORK" >&2
+  else
+    rm -rf "$BENCH_WORK"
+  fi
+  [ $rc -eq 0 ] || echo "bench: failed (exit $rc); logs were in $BENCH_WORK/logs (use --keep to keep them)" >&2
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+logs="$BENCH_WORK/logs"
+mkdir -p "$logs" "$BENCH_WORK/stores" "$BENCH_WORK/bin"
+runs_file="$BENCH_WORK/runs.jsonl"
+: >"$runs_file"
+
+log "release build of spark-image-tool"
+(cd "$repo" && swift build -c release --product spark-image-tool >"$logs/swift-build.log" 2>&1) \
+  || { tail -n 30 "$logs/swift-build.log" >&2; die "swift build failed"; }
+TOOL="$(cd "$repo" && swift build -c release --show-bin-path)/spark-image-tool"
+[ -x "$TOOL" ] || die "no binary at $TOOL"
+
+if [ -z "${SPARK_DISTS_CACHE:-}" ] && [ -f /work/cache/spark-4.3.0/RELEASE -o -f /work/cache/pyspark/pyspark-4.3.0.tar.gz ]; then
+  export SPARK_DISTS_CACHE=/work/cache
+fi
+log "Spark 4.3.0 (fetch-spark.sh, SPARK_DISTS_CACHE=${SPARK_DISTS_CACHE:-default})"
+src_dist="$("$repo/scripts/fetch-spark.sh" 4.3.0)"
+log "base images (make-base-image.sh, cached after the first time)"
+base_tar="$("$repo/scripts/make-base-image.sh")"
+pybase_tar="$("$repo/scripts/make-base-image.sh" --python)"
+
+# Our own copy of the distribution (hard links: no data copied) whose kubernetes/dockerfiles are
+# this checkout's dockerfiles/, i.e. exactly the Dockerfiles built into the tool: both tools build
+# the same COPY-only Dockerfile. Scenario 3 adds jars to this copy.
+dist="$BENCH_WORK/spark-4.3.0"
+cp -al "$src_dist" "$dist"
+rm -rf "$dist/kubernetes/dockerfiles"
+cp -R "$repo/dockerfiles" "$dist/kubernetes/dockerfiles"
+mkdir -p "$dist/kubernetes/dockerfiles/spark/work-dir"
+[ -x "$dist/bin/docker-image-tool.sh" ] || die "$dist/bin/docker-image-tool.sh is missing"
+
+log "services: registry"
+SIT_SERVICES_ENV="$services_env" "$repo/scripts/services.sh" start --env-file "$services_env" registry >"$logs/services.log" 2>&1 \
+  || { cat "$logs/services.log" >&2; die "services.sh start failed"; }
+# shellcheck source=/dev/null
+. "$services_env"
+REG="$SIT_REGISTRY"
+reg_blobs="$SIT_WORK/registry/data/docker/registry/v2/blobs"
+
+# docker-image-tool.sh runs `docker` from PATH: Debian's 20.10 CLI first (/usr/local/bin may
+# hold a newer one that would want buildx).
+ln -s /usr/bin/docker "$BENCH_WORK/bin/docker"
+export PATH="$BENCH_WORK/bin:$PATH"
+export DOCKER_BUILDKIT=1
+
+log "main dockerd (overlay2)"
+DH="$(bench_daemon_start main)"
+dk() { /usr/bin/docker -H "$DH" "$@"; }
+base_path='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+log "importing the bases into dockerd and pushing them to $REG"
+dk import --change "$base_path" "$base_tar" eclipse-temurin:17-jre >"$logs/import.log"
+dk import --change "$base_path" "$pybase_tar" eclipse-temurin:17-jre-python >>"$logs/import.log"
+for t in 17-jre 17-jre-python; do
+  dk tag "eclipse-temurin:$t" "$REG/eclipse-temurin:$t"
+  dk push "$REG/eclipse-temurin:$t" >>"$logs/import.log" 2>&1 || { tail "$logs/import.log" >&2; die "docker push of the base failed"; }
+done
+
+# ---------------------------------------------------------------------------------------------
+# Measuring
+# ---------------------------------------------------------------------------------------------
+reg_bytes() { if [ -d "$reg_blobs" ]; then du -sb "$reg_blobs" | cut -f1; else echo 0; fi; }
+
+# measure SCENARIO TOOL RUN CMD... : wall time (date, ns), peak RSS (/usr/bin/time %M, of the
+# command and its waited-for children), registry storage growth, and for `preload` the bytes it
+# reports sent. Output of CMD goes to $logs/SCENARIO.TOOL.RUN.log.
+measure() {
+  local scen="$1" tool="$2" run="$3"
+  shift 3
+  local lf="$logs/$scen.$tool.$run.log" before after t0 t1 rss sent
+  before=$(reg_bytes)
+  t0=$(date +%s.%N)
+  if ! /usr/bin/time -f '%M' -o "$lf.rss" bash -c '"$@"' bench "$@" >"$lf" 2>&1; then
+    tail -n 30 "$lf" >&2
+    die "$scen/$tool run $run failed: $*"
+  fi
+  t1=$(date +%s.%N)
+  after=$(reg_bytes)
+  rss=$(tail -n 1 "$lf.rss")
+  sent=$(sed -n 's/.*sent .* (\([0-9]*\) bytes) to the daemon.*/\1/p' "$lf" | awk '{ s += $1 } END { print s + 0 }')
+  jq -nc --arg s "$scen" --arg t "$tool" --argjson r "$run" --argjson sec "$(echo "$t1 - $t0" | bc)" \
+    --argjson up "$((after - before))" --argjson rss "$rss" --argjson sent "$sent" \
+    '{scenario: $s, tool: $t, run: $r, seconds: $sec, uploaded: $up, rss_kb: $rss, sent: $sent}' >>"$runs_file"
+  printf '    %-14s %-10s run %d: %6.2f s, +%s B in the registry, peak RSS %s kB\n' "$scen" "$tool" "$run" "$(echo "$t1 - $t0" | bc)" "$((after - before))" "$rss" >&2
+}
+note() { jq -nc --arg k "$1" --arg v "$2" '{note: $k, value: $v}' >>"$runs_file"; }
+
+# The tool with a given store.
+ours() { local store="$1" sub="$2"; shift 2; "$TOOL" "$sub" --store "$store" "$@"; }
+# docker-image-tool.sh of the distribution, against DOCKER_HOST=$1.
+dit() { local host="$1"; shift; SPARK_HOME="$dist" DOCKER_HOST="$host" "$dist/bin/docker-image-tool.sh" "$@"; }
+dit_build_push() { local host="$1"; shift; dit "$host" "$@" build && dit "$host" "$@" push; }
+# Back to "empty local cache" for docker: no build cache, no images but the bases.
+docker_clean() {
+  dk builder prune -af >/dev/null
+  local imgs
+  imgs=$(dk images --format '{{.Repository}}:{{.Tag}}' | grep -v '^eclipse-temurin:' | grep -v '<none>' || true)
+  # shellcheck disable=SC2086
+  [ -z "$imgs" ] || dk rmi -f $imgs >/dev/null
+  dk image prune -f >/dev/null
+}
+add_jar() { # add_jar N: a ~1 MiB jar (stored zip of seeded random bytes) named bench-extra-N.jar
+  python3 - "$dist/jars/bench-extra-$1.jar" "$1" <<'EOF'
+import random, sys, zipfile
+r = random.Random(int(sys.argv[2]))
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_STORED) as z:
+    z.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
+    z.writestr("bench/data.bin", r.randbytes(1 << 20))
+EOF
+}
+
+# measure runs its command in a child bash: it needs these.
+export -f ours dit dit_build_push docker_clean dk
+export TOOL dist DH REG
+
+note machine.nproc "$(nproc)"
+note machine.mem "$(free -h | awk '/^Mem:/ { print $2 }')"
+note machine.cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+note machine.kernel "$(uname -r)"
+note machine.docker_cli "$(/usr/bin/docker --version)"
+note machine.dockerd "$(dockerd --version)"
+note machine.storage_driver "$(dk info --format '{{.Driver}}')"
+note machine.skopeo "$(skopeo --version)"
+note machine.load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+note dist.jars_bytes "$(du -sb "$dist/jars" | cut -f1)"
+note dist.jar_count "$(find "$dist/jars" -name '*.jar' | wc -l)"
+note settings.runs "$runs"
+note settings.docker_runs "$docker_runs"
+note settings.heavy_docker_runs "$heavy_docker_runs"
+note tool.commit "$(cd "$repo" && git rev-parse --short HEAD)"
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios
+# ---------------------------------------------------------------------------------------------
+BASE="$REG/eclipse-temurin:17-jre"
+PYBASE="$REG/eclipse-temurin:17-jre-python"
+
+log "reference: tar of jars/ | pigz -p 2 -6"
+for i in $(seq 1 "$runs"); do
+  measure pigz pigz "$i" bash -c "tar -cf - -C '$dist' jars | pigz -p 2 -6 >/dev/null"
+done
+
+log "1) cold build+push, empty local cache, base in the registry"
+for i in $(seq 1 "$runs"); do
+  measure cold ours "$i" ours "$BENCH_WORK/stores/cold-$i" build --spark-home "$dist" -r "$REG/cold-ours-$i" -t 1 --base "$BASE" --push
+done
+for i in $(seq 1 "$docker_runs"); do
+  docker_clean
+  measure cold docker "$i" dit_build_push "$DH" -r "$REG/cold-docker-$i" -t 1
+done
+if grep -q '^#1 \[internal\] load' "$logs/cold.docker.1.log"; then builder="BuildKit (DOCKER_BUILDKIT=1, built into dockerd 20.10)"
+elif grep -q '^Step 1/' "$logs/cold.docker.1.log"; then builder="legacy builder"
+else builder="unknown (see cold.docker.1.log)"; fi
+note docker.builder "$builder"
+log "    docker builder: $builder"
+
+log "1b) cold build+push with --compression zstd"
+zstd_err="$logs/cold-zstd.probe.log"
+# A build that must fail: if zstd is refused, the refusal names it; otherwise the missing
+# distribution is what fails, and zstd is measured.
+if ! ours "$BENCH_WORK/stores/zstd-probe" build --spark-home "/nonexistent-$$" -r "$REG/zstd-probe" -t 1 --base "$BASE" --compression zstd >"$zstd_err" 2>&1 \
+   && grep -qi 'zstd' "$zstd_err"; then
+  note zstd "unsupported: $(grep -i zstd "$zstd_err" | head -n 1)"
+  log "    unsupported: $(grep -i zstd "$zstd_err" | head -n 1)"
+else
+  for i in $(seq 1 "$runs"); do
+    measure cold-zstd ours "$i" ours "$BENCH_WORK/stores/zstd-$i" build --spark-home "$dist" -r "$REG/zstd-ours-$i" -t 1 --base "$BASE" --compression zstd --push
+  done
+  note zstd "supported"
+fi
+
+log "2) rebuild+push, no change"
+last_ours_store="$BENCH_WORK/stores/cold-$runs"
+last_ours_repo="$REG/cold-ours-$runs"
+last_docker_repo="$REG/cold-docker-$docker_runs"
+for i in $(seq 1 "$runs"); do
+  measure nochange ours "$i" ours "$last_ours_store" build --spark-home "$dist" -r "$last_ours_repo" -t 1 --base "$BASE" --push
+done
+for i in $(seq 1 "$docker_runs"); do
+  measure nochange docker "$i" dit_build_push "$DH" -r "$last_docker_repo" -t 1
+done
+
+log "4) CI: fresh store / fresh daemon, the registry already holds the release under the previous tag"
+for i in $(seq 1 "$runs"); do
+  measure ci ours "$i" ours "$BENCH_WORK/stores/ci-$i" build --spark-home "$dist" -r "$last_ours_repo" -t "ci-$i" --base "$BASE" --push
+done
+ci_docker() { # a daemon with an empty data-root: pull the base from the registry, build, push
+  local host="$1" tag="$2"
+  /usr/bin/docker -H "$host" pull "$BASE" && /usr/bin/docker -H "$host" tag "$BASE" eclipse-temurin:17-jre \
+    && dit_build_push "$host" -r "$last_docker_repo" -t "$tag"
+}
+export -f ci_docker
+export BASE last_docker_repo
+for i in $(seq 1 "$docker_runs"); do
+  ch="$(bench_daemon_start "ci-$i")"
+  measure ci docker "$i" ci_docker "$ch" "ci-$i"
+  bench_daemon_stop "ci-$i"
+done
+
+log "push only: an existing OCI layout (our store) -> registry; ours vs skopeo copy"
+# One store; each run re-tags the cached layers under a fresh repository (a no-change build, not
+# timed) so that every push goes to an empty repository.
+s="$BENCH_WORK/stores/pushonly"
+for i in $(seq 1 "$runs"); do
+  ours "$s" build --spark-home "$dist" -r "$REG/pushonly-ours-$i" -t 1 --base "$BASE" >"$logs/pushonly.build.$i.log" 2>&1 \
+    || { tail "$logs/pushonly.build.$i.log" >&2; die "build for push-only failed"; }
+  measure pushonly ours "$i" ours "$s" push "$REG/pushonly-ours-$i/spark:1"
+  ref=$(jq -r '[.manifests[] | select(.annotations["io.containerd.image.name"] | tostring | endswith("/spark:1"))][0].annotations["org.opencontainers.image.ref.name"]' "$s/index.json")
+  measure pushonly skopeo "$i" skopeo copy --quiet --dest-tls-verify=false "oci:$s:$ref" "docker://$REG/pushonly-skopeo-$i/spark:1"
+done
+
+log "3) rebuild+push after adding one ~1 MiB jar"
+for i in $(seq 1 "$(( runs > docker_runs ? runs : docker_runs ))"); do
+  add_jar "$i"
+  if [ "$i" -le "$runs" ]; then
+    measure onejar ours "$i" ours "$last_ours_store" build --spark-home "$dist" -r "$last_ours_repo" -t "jar-$i" --base "$BASE" --push
+  fi
+  if [ "$i" -le "$docker_runs" ]; then
+    measure onejar docker "$i" dit_build_push "$DH" -r "$last_docker_repo" -t "jar-$i"
+  fi
+done
+# The jars layer of the image built without extra jars (the last layer of our Dockerfile).
+jars_layer=$(python3 - "$last_ours_store" <<'EOF'
+import json, sys
+store = sys.argv[1]
+def blob(d): return json.load(open(f"{store}/blobs/{d.replace(':', '/')}"))
+for m in json.load(open(f"{store}/index.json"))["manifests"]:
+    if m.get("annotations", {}).get("io.containerd.image.name", "").endswith("/spark:1"):
+        man = blob(m["digest"])
+        if "manifests" in man:
+            man = blob(man["manifests"][0]["digest"])
+        print(man["layers"][-1]["size"]); break
+EOF
+)
+note image.jars_layer_bytes "$jars_layer"
+
+log "6) preload into a Docker daemon: cold (empty daemon), warm (no change), after one jar"
+for i in $(seq 1 "$runs"); do
+  ph="$(bench_daemon_start "preload-ours-$i")"
+  measure preload-cold ours "$i" ours "$last_ours_store" preload --host "$ph" "$last_ours_repo/spark:1"
+  measure preload-warm ours "$i" ours "$last_ours_store" preload --host "$ph" "$last_ours_repo/spark:1"
+  measure preload-onejar ours "$i" ours "$last_ours_store" preload --host "$ph" "$last_ours_repo/spark:jar-1"
+  bench_daemon_stop "preload-ours-$i"
+done
+save_load() { set -o pipefail; dk save "$2" | /usr/bin/docker -H "$1" load; }
+export -f save_load
+for i in $(seq 1 "$heavy_docker_runs"); do
+  ph="$(bench_daemon_start "preload-docker-$i")"
+  measure preload-cold docker "$i" save_load "$ph" "$last_docker_repo/spark:1"
+  measure preload-warm docker "$i" save_load "$ph" "$last_docker_repo/spark:1"
+  measure preload-onejar docker "$i" save_load "$ph" "$last_docker_repo/spark:jar-1"
+  bench_daemon_stop "preload-docker-$i"
+done
+note image.docker_save_bytes "$(dk save "$last_docker_repo/spark:1" | wc -c)"
+
+log "5) spark + spark-py (python base for both tools)"
+for i in $(seq 1 "$runs"); do
+  measure py-spark ours "$i" ours "$BENCH_WORK/stores/py-spark-$i" build --spark-home "$dist" -r "$REG/py-spark-ours-$i" -t 1 --base "$PYBASE" --push
+  measure py-both ours "$i" ours "$BENCH_WORK/stores/py-both-$i" build --spark-home "$dist" -r "$REG/py-both-ours-$i" -t 1 --base "$PYBASE" --python --push
+done
+for i in $(seq 1 "$heavy_docker_runs"); do
+  docker_clean
+  measure py-both docker "$i" dit_build_push "$DH" -r "$REG/py-both-docker-$i" -t 1 -b java_image_tag=17-jre-python \
+    -p "$dist/kubernetes/dockerfiles/spark/bindings/python/Dockerfile"
+done
+
+note machine.load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+elapsed=$(echo "$(date +%s.%N) - $T_START" | bc)
+note elapsed_seconds "$elapsed"
+
+mkdir -p "$out"
+python3 "$here/lib/bench/report.py" "$runs_file" "$out/results.json" "$out/results.md" "scripts/bench.sh${orig_args:+ $orig_args}"
+log "total elapsed: $(printf '%.0f' "$elapsed") s; results in $out/results.md and $out/results.json"
