@@ -15,13 +15,6 @@ extension ManifestFormat: ExpressibleByArgument {}
 extension LayerCompression: ExpressibleByArgument {}
 extension ExportFormat: ExpressibleByArgument {}
 
-extension ImageReference {
-    /// Parses a reference given on the command line, with the error a user needs.
-    static func argument(_ text: String) throws -> ImageReference {
-        try ImageReference(parsing: text)
-    }
-}
-
 /// SOURCE_DATE_EPOCH, the reproducible-builds convention for timestamps; 0 when unset.
 func sourceDateEpoch() throws -> Int64 {
     guard let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !text.isEmpty else { return 0 }

@@ -56,7 +56,7 @@ extension Root {
 
         func run() throws {
             let store = try storeOptions.open()
-            let references = try images.map(ImageReference.argument)
+            let references = try images.map { try ImageReference(parsing: $0) }
             let renderer = ProgressRenderer.forStandardOutput()
             let summary = try Self.preload(references, store: store, daemon: daemon, registry: registry, renderer: renderer,
                                            platform: try platform.map { try Platform(parsing: $0) })

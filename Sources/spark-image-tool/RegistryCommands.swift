@@ -52,7 +52,7 @@ extension Root {
 
         private func sources(store: Store) throws -> [(ImageReference, Bool)] {
             if !images.isEmpty {
-                return try images.map { (try ImageReference.argument($0), true) }
+                return try images.map { (try ImageReference(parsing: $0), true) }
             }
             guard r != nil else {
                 // As docker-image-tool.sh: push without a repository prints the usage and fails.
@@ -81,7 +81,7 @@ extension Root {
 
         func run() throws {
             let store = try storeOptions.open()
-            let reference = try ImageReference.argument(image)
+            let reference = try ImageReference(parsing: image)
             let renderer = ProgressRenderer.forStandardOutput()
             let descriptor = try Puller(session: registry.session(store: store, renderer: renderer))
                 .pull(reference, platform: try platform.map { try Platform(parsing: $0) } ?? .host)

@@ -45,7 +45,7 @@ extension Root {
 
         func run() throws {
             let store = try storeOptions.open()
-            let references = try images.map(ImageReference.argument)
+            let references = try images.map { try ImageReference(parsing: $0) }
             try store.export(references, format: format, to: output, platform: try platform.map { try Platform(parsing: $0) } ?? .host)
             print("wrote \(output) (\(format.rawValue), \(references.map(\.familiarDescription).joined(separator: ", ")))")
         }
@@ -62,7 +62,7 @@ extension Root {
         func run() throws {
             let store = try storeOptions.open()
             for text in images {
-                let reference = try ImageReference.argument(text)
+                let reference = try ImageReference(parsing: text)
                 guard try store.untag(reference) else { throw StoreError.notFound(reference.description) }
                 print("untagged \(reference.familiarDescription)")
             }
