@@ -4,6 +4,7 @@ public enum StreamCompression: Sendable, Equatable {
     /// `storeArchives`: the content of already-compressed files (jars, zips) goes into stored
     /// deflate blocks instead of being compressed again.
     case gzip(level: Int32, storeArchives: Bool = true)
+    case zstd(level: Int32)
 }
 
 /// The two identities of a layer: `diffID` hashes the tar, `digest` hashes the stored blob.
@@ -77,6 +78,8 @@ public final class LayerWriter {
         case .gzip(let level, _):
             let gzip = try GzipSink(next: compressed, level: level)
             return (HashingSink(next: gzip), compressed, gzip)
+        case .zstd(let level):
+            return (HashingSink(next: try ZstdSink(next: compressed, level: level)), compressed, nil)
         }
     }
 

@@ -5,36 +5,19 @@ import Foundation
 /// restricted form: plain ustar headers, plus pax records only where ustar cannot hold a value
 /// (long or non-ASCII names, large sizes), which keeps the output deterministic and portable.
 public final class TarWriter {
-    private let archive: OpaquePointer
-    private let sink: any ByteSink
-    private var sinkError: (any Error)?
+    private let output: ArchiveOutput
+    private var archive: OpaquePointer { output.handle }
     private var readBuffer = [UInt8](repeating: 0, count: 1 << 20)
     /// Called with the number of content bytes written, for progress.
     public var onBytes: ((Int64) -> Void)?
 
     public init(sink: any ByteSink) throws {
-        guard let archive = archive_write_new() else { throw ArchiveError(path: nil, "libarchive: out of memory") }
-        self.archive = archive
-        self.sink = sink
         _ = Self.utf8Locale
-        archive_write_set_format_pax_restricted(archive)
-        archive_write_add_filter_none(archive)
-        // No padding of the last record to 10 KiB: the stream ends after the two zero blocks.
-        archive_write_set_bytes_in_last_block(archive, 1)
-        let opened = archive_write_open2(archive, Unmanaged.passUnretained(self).toOpaque(), nil, { _, context, buffer, length in
-            let writer = Unmanaged<TarWriter>.fromOpaque(context!).takeUnretainedValue()
-            do {
-                try writer.sink.write(UnsafeRawBufferPointer(start: buffer, count: length))
-                return length
-            } catch {
-                writer.sinkError = error
-                return -1
-            }
-        }, nil, nil)
-        guard opened == ARCHIVE_OK else { throw ArchiveError(path: nil, "libarchive: \(Self.message(archive))") }
+        output = try ArchiveOutput(sink: sink) { handle in
+            archive_write_set_format_pax_restricted(handle)
+            archive_write_add_filter_none(handle)
+        }
     }
-
-    deinit { archive_write_free(archive) }
 
     /// libarchive converts names through the C locale's character set; with a UTF-8 LC_CTYPE a
     /// non-ASCII name becomes a plain pax `path` record, the same on every machine, instead of
@@ -73,8 +56,7 @@ public final class TarWriter {
 
     /// Writes the end-of-archive blocks and finishes the sink.
     public func finish() throws {
-        try check(archive_write_close(archive), path: nil)
-        try sink.finish()
+        try output.close()
     }
 
     private func makeHeader(_ entry: TarEntry) throws -> OpaquePointer {
@@ -121,20 +103,12 @@ public final class TarWriter {
     }
 
     private func writeData(_ bytes: UnsafeRawBufferPointer, path: String?) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = archive_write_data(archive, bytes.baseAddress! + offset, bytes.count - offset)
-            guard written > 0 else { try check(Int32(ARCHIVE_FATAL), path: path); return }
-            offset += written
-        }
+        try output.writeData(bytes, path: path)
         onBytes?(Int64(bytes.count))
     }
 
     private func check(_ status: Int32, path: String?) throws {
-        if let sinkError { throw sinkError }
-        guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
-            throw ArchiveError(path: path, "tar: \(Self.message(archive))")
-        }
+        try output.check(status, path: path)
     }
 
     static func message(_ archive: OpaquePointer) -> String {

@@ -189,7 +189,7 @@ struct BaseImporter: Sendable {
             guard digests.diffIDHex == diffIDs[position].encoded else {
                 throw BuildError("\(file): layer \(path) does not match its diff_id \(diffIDs[position]) (got sha256:\(digests.diffIDHex)); the archive is corrupt")
             }
-            found[path] = Descriptor(mediaType: MediaType.ociLayerGzip, digest: digest, size: digests.compressedSize)
+            found[path] = Descriptor(mediaType: settings.layerMediaType, digest: digest, size: digests.compressedSize)
         }
         return try paths.map { path in
             guard let descriptor = found[path] else { throw BuildError("\(file): layer \(path) listed in manifest.json is missing from the archive") }
@@ -239,7 +239,7 @@ struct BaseImporter: Sendable {
     private func fromRootfs(file: String) throws -> BaseImage {
         let item = try SourceItem.fromDisk(file, contextPath: file)
         guard case .file = item.kind else { throw BuildError("rootfs:\(file) is not a regular file") }
-        let key = "rootfs-" + LayerBuilder.hash("rootfs-v1\n\(file)\n\(item.identity)\n\(settings.gzipLevel)")
+        let key = "rootfs-" + LayerBuilder.hash("rootfs-v2\n\(file)\n\(item.identity)\n\(settings.compression.rawValue):\(settings.level)")
         var layer = store.cachedLayer(key: key)
         if layer == nil {
             let digests = try LayerWriter.importTarball(at: file, into: store, compression: settings.streamCompression)
@@ -254,7 +254,7 @@ struct BaseImporter: Sendable {
         config.config = container
         config.rootfs = RootFS(diffIDs: [layer!.diffID])
         config.history = [History(created: created, createdBy: "spark-image-tool import rootfs:\((file as NSString).lastPathComponent)")]
-        return BaseImage(config: config, layers: [Descriptor(mediaType: MediaType.ociLayerGzip, digest: layer!.digest, size: layer!.size)],
+        return BaseImage(config: config, layers: [Descriptor(mediaType: settings.layerMediaType, digest: layer!.digest, size: layer!.size)],
                          description: "rootfs:\(file)")
     }
 

@@ -57,9 +57,6 @@ public struct ImageBuilder: Sendable {
     }
 
     public func build(_ request: ImageBuildRequest) throws -> BuiltImage {
-        guard settings.compression != .zstd else {
-            throw BuildError("zstd layers are not supported yet", hint: "use --compression gzip (the default) or none")
-        }
         let dockerfile = try Dockerfile.parse(request.dockerfile, file: request.dockerfileName)
         let platform = request.platform
         let planner = BuildPlanner(dockerfile: dockerfile, buildArgs: request.buildArgs,

@@ -6,7 +6,8 @@ import Store
 /// How layers are written: compression, timestamps and whether the layer cache may answer.
 public struct LayerSettings: Sendable {
     public var compression: LayerCompression
-    public var gzipLevel: Int32
+    /// gzip 1–9 or zstd 1–19.
+    public var level: Int32
     /// Deflate jars and other archives too (about 7 % smaller, many times the CPU).
     public var compressArchives: Bool
     /// The mtime of every entry and the `created` time of the image (SOURCE_DATE_EPOCH).
@@ -15,11 +16,11 @@ public struct LayerSettings: Sendable {
     /// COPYs of more bytes than this are cut into several layers (LayerSplitter); nil: never.
     public var splitThreshold: Int64?
 
-    public init(compression: LayerCompression = .gzip, gzipLevel: Int32 = 6, compressArchives: Bool = false, epoch: Int64 = 0,
+    public init(compression: LayerCompression = .gzip, level: Int32? = nil, compressArchives: Bool = false, epoch: Int64 = 0,
                 useCache: Bool = true, splitThreshold: Int64? = 64 << 20) {
         self.splitThreshold = splitThreshold
         self.compression = compression
-        self.gzipLevel = gzipLevel
+        self.level = level ?? (compression == .zstd ? 3 : 6)
         self.compressArchives = compressArchives
         self.epoch = epoch
         self.useCache = useCache
@@ -27,10 +28,14 @@ public struct LayerSettings: Sendable {
 
     var streamCompression: StreamCompression {
         switch compression {
-        case .none, .zstd: .none
-        case .gzip: .gzip(level: gzipLevel, storeArchives: !compressArchives)
+        case .none: .none
+        case .gzip: .gzip(level: level, storeArchives: !compressArchives)
+        case .zstd: .zstd(level: level)
         }
     }
+
+    /// The OCI media type of the layers these settings write (the manifest maps the family).
+    var layerMediaType: String { ManifestFormat.oci.layerMediaType(for: compression) }
 }
 
 /// A layer in the store: its blob, its diff_id and whether the cache supplied it.
@@ -100,7 +105,7 @@ struct LayerBuilder: Sendable {
     /// (device, inode, size, mtime, ctime), so an unchanged COPY is found without reading files.
     private func cacheKey(_ entries: [LayerEntry]) -> String {
         var hasher = SHA256()
-        let header = "layer-v2\n\(settings.compression.rawValue):\(settings.gzipLevel):\(settings.compressArchives)\n\(settings.epoch)\n"
+        let header = "layer-v2\n\(settings.compression.rawValue):\(settings.level):\(settings.compressArchives)\n\(settings.epoch)\n"
         hasher.update(data: Array(header.utf8))
         for entry in entries {
             let item = entry.item

@@ -91,3 +91,26 @@ struct GzipSinkTests {
         #expect(LayerWriter.isAlreadyCompressed(path) == compressed)
     }
 }
+
+struct ZstdSinkTests {
+    func compress(_ data: Data) throws -> [UInt8] {
+        let memory = MemorySink()
+        let sink = try ZstdSink(next: memory, level: 3)
+        try data.withUnsafeBytes { try sink.write($0) }
+        try sink.finish()
+        return memory.bytes
+    }
+
+    /// The zstd command (not ours) restores the exact input, and the bytes are reproducible.
+    @Test func zstdRestoresTheInputReproducibly() throws {
+        try withTemporaryDirectory { dir in
+            let compressed = try compress(GzipSinkTests.input)
+            #expect(compressed == (try compress(GzipSinkTests.input)))
+            #expect(Array(compressed.prefix(4)) == [0x28, 0xb5, 0x2f, 0xfd], "a zstd frame")
+            let file = dir.appendingPathComponent("x.zst")
+            try Data(compressed).write(to: file)
+            _ = try run("/bin/sh", "-c", "zstd -q -d -c '\(file.path)' > '\(dir.path)/x'")
+            #expect(try Data(contentsOf: dir.appendingPathComponent("x")) == GzipSinkTests.input)
+        }
+    }
+}

@@ -166,3 +166,26 @@ struct RegistryMirrorTests {
         }
     }
 }
+
+/// zstd layers (OCI +zstd) with split jars, validated by skopeo. Docker 20.10 cannot read zstd
+/// layers, so docker is not asked to (see the README).
+struct ZstdPushTests {
+    @Test func zstdImagesAreCopiedBySkopeo() throws {
+        guard let registry = try TestServices.require(.registry) else { return }
+        try Built.with { built in
+            let repo = RegistryPushTests.uniqueRepository(registry)
+            try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", repo, "-t", "z", "--base", "rootfs:\(built.base.path)",
+                                "--compression", "zstd", "--split-layers-over", "100k", "--push"]).check()
+            let raw = try Command.run("skopeo", ["inspect", "--raw", "--tls-verify=false", "docker://\(repo)/spark:z"]).check()
+            let layers = (try JSONSerialization.jsonObject(with: raw.stdoutData) as! [String: Any])["layers"] as! [[String: Any]]
+            #expect(layers.count > 12, "the jars are split")
+            #expect(Set(layers.map { $0["mediaType"] as! String }) == ["application/vnd.oci.image.layer.v1.tar+zstd"])
+            let copy = built.dir.appending(path: "copy")
+            try Command.run("skopeo", ["copy", "--src-tls-verify=false", "docker://\(repo)/spark:z", "oci:\(copy.path):z"]).check()
+            for layer in layers {
+                let hex = (layer["digest"] as! String).dropFirst("sha256:".count)
+                try Command.run("zstd", ["-q", "-t", copy.appending(path: "blobs/sha256/\(hex)").path]).check()
+            }
+        }
+    }
+}
