@@ -243,8 +243,7 @@ struct BaseImporter: Sendable {
         var layer = store.cachedLayer(key: key)
         if layer == nil {
             let digests = try LayerWriter.importTarball(at: file, into: store, compression: settings.streamCompression)
-            layer = CachedLayer(digest: Digest(sha256Hex: digests.digestHex), size: digests.compressedSize,
-                                diffID: Digest(sha256Hex: digests.diffIDHex), uncompressedSize: digests.uncompressedSize)
+            layer = CachedLayer(digests)
             try store.rememberLayer(layer!, key: key)
         }
         let created = ImageAssembler.timestamp(settings.epoch)

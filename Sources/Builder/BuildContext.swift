@@ -1,5 +1,4 @@
 import Archive
-import Crypto
 import Dockerfile
 import Foundation
 import Spark
@@ -37,9 +36,8 @@ struct BuildContext: Sendable {
         if let resolved = ContextMount.resolve(path, in: mounts) {
             switch resolved.mount.source {
             case .bytes(let bytes, let mode):
-                let hash = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
                 return SourceItem(contextPath: path, kind: .file(size: Int64(bytes.count)), mode: mode, uid: 0, gid: 0,
-                                  contents: .bytes(bytes), identity: "bytes:\(hash)", hardlinkKey: nil)
+                                  contents: .bytes(bytes), identity: "bytes:\(LayerBuilder.hash(bytes))", hardlinkKey: nil)
             case .emptyDirectory(let mode):
                 return virtualDirectory(path, mode: mode)
             case .directory, .file:

@@ -59,7 +59,7 @@ struct LayerBuilder: Sendable {
             return BuiltLayer(layer: cached, cached: true)
         }
         var digests: LayerDigests?
-        let digest = try store.ingest { path in
+        _ = try store.ingest { path in
             let writer = try LayerWriter(outputPath: path, compression: settings.streamCompression)
             var written: Int64 = 0
             writer.tar.onBytes = { count in
@@ -70,8 +70,7 @@ struct LayerBuilder: Sendable {
             digests = try writer.finish()
             return Digest(sha256Hex: digests!.digestHex)
         }
-        let layer = CachedLayer(digest: digest, size: digests!.compressedSize,
-                                diffID: Digest(sha256Hex: digests!.diffIDHex), uncompressedSize: digests!.uncompressedSize)
+        let layer = CachedLayer(digests!)
         try store.rememberLayer(layer, key: key)
         events(.layerFinished(id: id, digest: layer.digest, size: layer.size, cached: false))
         return BuiltLayer(layer: layer, cached: false)
@@ -124,7 +123,17 @@ extension SourceItem {
 }
 
 extension LayerBuilder {
-    static func hash(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    static func hash(_ text: String) -> String { hash(Array(text.utf8)) }
+
+    static func hash(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension CachedLayer {
+    /// The store's record of a layer blob just written.
+    init(_ digests: LayerDigests) {
+        self.init(digest: Digest(sha256Hex: digests.digestHex), size: digests.compressedSize,
+                  diffID: Digest(sha256Hex: digests.diffIDHex), uncompressedSize: digests.uncompressedSize)
     }
 }

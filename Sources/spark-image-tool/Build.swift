@@ -126,9 +126,7 @@ extension Root {
             guard push || x else { return }
             for image in results {
                 for reference in image.references {
-                    for result in try Pusher(session: session).push(reference, to: [reference]) {
-                        print("pushed \(reference.familiarDescription) \(result.digest): \(result.uploadedBlobs) blobs uploaded (\(formatBytes(result.uploadedBytes))), \(result.mountedBlobs) mounted, \(result.skippedBlobs) already there")
-                    }
+                    for result in try Pusher(session: session).push(reference, to: [reference]) { Push.report(result) }
                 }
             }
         }

@@ -44,10 +44,13 @@ extension Root {
                     continue
                 }
                 let targets = try [source] + extraTags.map { try source.withTag($0) }
-                for result in try pusher.push(source, to: targets) {
-                    print("pushed \(result.references.map(\.familiarDescription).joined(separator: ", ")) \(result.digest): \(result.uploadedBlobs) blobs uploaded (\(formatBytes(result.uploadedBytes))), \(result.mountedBlobs) mounted, \(result.skippedBlobs) already there")
-                }
+                for result in try pusher.push(source, to: targets) { Self.report(result) }
             }
+        }
+
+        /// One line per pushed image: what was uploaded, mounted or already there.
+        static func report(_ result: PushResult) {
+            print("pushed \(result.references.map(\.familiarDescription).joined(separator: ", ")) \(result.digest): \(result.uploadedBlobs) blobs uploaded (\(formatBytes(result.uploadedBytes))), \(result.mountedBlobs) mounted, \(result.skippedBlobs) already there")
         }
 
         private func sources(store: Store) throws -> [(ImageReference, Bool)] {
