@@ -55,30 +55,3 @@ final class ArchiveOutput {
         try sink.finish()
     }
 }
-
-/// zstd-compresses into the next stage through libarchive's zstd filter (libarchive links
-/// libzstd), so no other C library is needed. Single-threaded zstd is deterministic.
-public final class ZstdSink: ByteSink {
-    private let output: ArchiveOutput
-
-    public init(next: any ByteSink, level: Int32 = 3) throws {
-        output = try ArchiveOutput(sink: next) { handle in
-            archive_write_set_format_raw(handle)
-            archive_write_add_filter_zstd(handle)
-            archive_write_set_filter_option(handle, "zstd", "compression-level", "\(level)")
-        }
-        // The raw format writes one entry's data with no header: libarchive still wants one.
-        guard let entry = archive_entry_new() else { throw ArchiveError(path: nil, "libarchive: out of memory") }
-        defer { archive_entry_free(entry) }
-        archive_entry_set_filetype(entry, carchive_ifreg)
-        try output.check(archive_write_header(output.handle, entry), path: nil)
-    }
-
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        try output.writeData(bytes, path: nil)
-    }
-
-    public func finish() throws {
-        try output.close()
-    }
-}

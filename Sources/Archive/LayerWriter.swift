@@ -2,10 +2,24 @@
 public enum StreamCompression: Sendable, Equatable {
     case none
     /// `storeArchives`: the content of already-compressed files (jars, zips) goes into stored
-    /// deflate blocks instead of being compressed again.
+    /// blocks instead of being compressed again.
     case gzip(level: Int32, storeArchives: Bool = true)
-    case zstd(level: Int32)
+    case zstd(level: Int32, storeArchives: Bool = true)
+
+    var storesArchives: Bool {
+        switch self {
+        case .none: false
+        case .gzip(_, let storeArchives), .zstd(_, let storeArchives): storeArchives
+        }
+    }
 }
+
+/// The compressor stage of a pipeline, whatever its codec.
+private protocol MarkableSink: ByteSink {
+    var contentIsCompressed: Bool { get set }
+}
+
+extension BlockCompressor: MarkableSink {}
 
 /// The two identities of a layer: `diffID` hashes the tar, `digest` hashes the stored blob.
 public struct LayerDigests: Sendable, Equatable {
@@ -22,21 +36,21 @@ public final class LayerWriter {
     public let tar: TarWriter
     private let uncompressed: HashingSink
     private let compressed: HashingSink
-    private let gzip: GzipSink?
+    private let compressor: (any MarkableSink)?
     private let storeArchives: Bool
 
     public init(outputPath: String, compression: StreamCompression) throws {
-        let (uncompressed, compressed, gzip) = try Self.pipeline(outputPath: outputPath, compression: compression)
+        let (uncompressed, compressed, compressor) = try Self.pipeline(outputPath: outputPath, compression: compression)
         self.uncompressed = uncompressed
         self.compressed = compressed
-        self.gzip = gzip
-        if case .gzip(_, let storeArchives) = compression { self.storeArchives = storeArchives } else { storeArchives = false }
+        self.compressor = compressor
+        storeArchives = compression.storesArchives
         tar = try TarWriter(sink: uncompressed)
     }
 
     /// Appends an entry, telling the compressor whether its content is already compressed.
     public func append(_ entry: TarEntry, contents: EntryContents = .none) throws {
-        gzip?.contentIsCompressed = storeArchives && Self.isAlreadyCompressed(entry.path)
+        compressor?.contentIsCompressed = storeArchives && Self.isAlreadyCompressed(entry.path)
         try tar.append(entry, contents: contents)
     }
 
@@ -70,17 +84,14 @@ public final class LayerWriter {
         return digests(uncompressed, compressed)
     }
 
-    private static func pipeline(outputPath: String, compression: StreamCompression) throws -> (HashingSink, HashingSink, GzipSink?) {
+    private static func pipeline(outputPath: String, compression: StreamCompression) throws -> (HashingSink, HashingSink, (any MarkableSink)?) {
         let compressed = HashingSink(next: try FileSink(creating: outputPath))
-        switch compression {
-        case .none:
-            return (HashingSink(next: compressed), compressed, nil)
-        case .gzip(let level, _):
-            let gzip = try GzipSink(next: compressed, level: level)
-            return (HashingSink(next: gzip), compressed, gzip)
-        case .zstd(let level):
-            return (HashingSink(next: try ZstdSink(next: compressed, level: level)), compressed, nil)
+        let compressor: (any MarkableSink)? = switch compression {
+        case .none: nil
+        case .gzip(let level, _): try GzipSink(next: compressed, codec: GzipCodec(level: level))
+        case .zstd(let level, _): try ZstdSink(next: compressed, codec: ZstdCodec(level: level))
         }
+        return (HashingSink(next: compressor ?? compressed), compressed, compressor)
     }
 
     private static func digests(_ uncompressed: HashingSink, _ compressed: HashingSink) -> LayerDigests {

@@ -30,7 +30,7 @@ public struct LayerSettings: Sendable {
         switch compression {
         case .none: .none
         case .gzip: .gzip(level: level, storeArchives: !compressArchives)
-        case .zstd: .zstd(level: level)
+        case .zstd: .zstd(level: level, storeArchives: !compressArchives)
         }
     }
 
@@ -104,7 +104,7 @@ struct LayerBuilder: Sendable {
     /// (device, inode, size, mtime, ctime), so an unchanged COPY is found without reading files.
     private func cacheKey(_ entries: [LayerEntry]) -> String {
         var hasher = SHA256()
-        let header = "layer-v2\n\(settings.compression.rawValue):\(settings.level):\(settings.compressArchives)\n\(settings.epoch)\n"
+        let header = "layer-v3\n\(settings.compression.rawValue):\(settings.level):\(settings.compressArchives)\n\(settings.epoch)\n"
         hasher.update(data: Array(header.utf8))
         for entry in entries {
             let item = entry.item

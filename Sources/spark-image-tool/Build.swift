@@ -63,7 +63,7 @@ extension Root {
         @Option(name: .long, help: "gzip 1 (fast) to 9 (small), default 6; zstd 1 to 19, default 3.")
         var compressionLevel: Int32?
 
-        @Flag(name: .long, help: "Also deflate jars and other archives: about 7% smaller jar layers for many times the CPU (default: stored).")
+        @Flag(name: .long, help: "Also compress jars and other archives: about 7% smaller jar layers for many times the CPU (default: stored).")
         var compressArchives = false
 
         @Flag(inversion: .prefixedNo, help: "Cut large COPYs (the jars) into several layers by file name, so one changed jar changes one small layer.")

@@ -182,9 +182,16 @@ struct ZstdPushTests {
             #expect(Set(layers.map { $0["mediaType"] as! String }) == ["application/vnd.oci.image.layer.v1.tar+zstd"])
             let copy = built.dir.appending(path: "copy")
             try Command.run("skopeo", ["copy", "--src-tls-verify=false", "docker://\(repo)/spark:z", "oci:\(copy.path):z"]).check()
-            for layer in layers {
-                let hex = (layer["digest"] as! String).dropFirst("sha256:".count)
-                try Command.run("zstd", ["-q", "-t", copy.appending(path: "blobs/sha256/\(hex)").path]).check()
+            // zstd and sha256sum (not ours) restore each layer's tar from the concatenated frames,
+            // stored and compressed, and it hashes to the config's diff_id.
+            let configHex = ((try JSONSerialization.jsonObject(with: raw.stdoutData) as! [String: Any])["config"] as! [String: Any])["digest"] as! String
+            let config = try JSONSerialization.jsonObject(with: Data(contentsOf: copy.appending(path: "blobs/sha256/\(configHex.dropFirst(7))"))) as! [String: Any]
+            let diffIDs = (config["rootfs"] as! [String: Any])["diff_ids"] as! [String]
+            #expect(diffIDs.count == layers.count)
+            for (layer, diffID) in zip(layers, diffIDs) {
+                let blob = copy.appending(path: "blobs/sha256/\((layer["digest"] as! String).dropFirst(7))").path
+                let hash = try Command.run("/bin/sh", ["-c", "zstd -q -d -c '\(blob)' | sha256sum"]).check()
+                #expect("sha256:" + hash.stdout.prefix(64) == diffID)
             }
         }
     }

@@ -6,9 +6,9 @@ struct GzipSinkTests {
     /// Several blocks, compressible and not, and a final partial block.
     static let input: Data = {
         var data = Data()
-        for i in 0..<(3 * GzipSink.blockSize / 64) { data.append(contentsOf: Array("line \(i) of a compressible text\n".utf8.prefix(64))) }
+        for i in 0..<(3 * compressionBlockSize / 64) { data.append(contentsOf: Array("line \(i) of a compressible text\n".utf8.prefix(64))) }
         var state: UInt64 = 42
-        for _ in 0..<(GzipSink.blockSize + 12_345) {
+        for _ in 0..<(compressionBlockSize + 12_345) {
             state = state &* 6364136223846793005 &+ 1442695040888963407
             data.append(UInt8(truncatingIfNeeded: state >> 33))
         }
@@ -17,7 +17,7 @@ struct GzipSinkTests {
 
     func compress(_ data: Data, threads: Int, level: Int32 = 6) throws -> [UInt8] {
         let memory = MemorySink()
-        let sink = try GzipSink(next: memory, level: level, threads: threads)
+        let sink = try GzipSink(next: memory, codec: GzipCodec(level: level), threads: threads)
         // Uneven writes, as a tar writer makes them.
         var offset = 0
         var size = 1
@@ -71,7 +71,7 @@ struct GzipSinkTests {
             let text = Data(String(repeating: "compressible text ", count: 200_000).utf8)
             for marked in [false, true] {
                 let memory = MemorySink()
-                let sink = try GzipSink(next: memory, level: 6, threads: 2)
+                let sink = try GzipSink(next: memory, codec: GzipCodec(level: 6), threads: 2)
                 sink.contentIsCompressed = marked
                 try text.withUnsafeBytes { try sink.write($0) }
                 try sink.finish()
@@ -93,24 +93,52 @@ struct GzipSinkTests {
 }
 
 struct ZstdSinkTests {
-    func compress(_ data: Data) throws -> [UInt8] {
+    func compress(_ data: Data, threads: Int = 2, marked: Bool = false) throws -> [UInt8] {
         let memory = MemorySink()
-        let sink = try ZstdSink(next: memory, level: 3)
+        let sink = try ZstdSink(next: memory, codec: ZstdCodec(level: 3), threads: threads)
+        sink.contentIsCompressed = marked
         try data.withUnsafeBytes { try sink.write($0) }
         try sink.finish()
         return memory.bytes
     }
 
-    /// The zstd command (not ours) restores the exact input, and the bytes are reproducible.
-    @Test func zstdRestoresTheInputReproducibly() throws {
+    func zstdDecompress(_ compressed: [UInt8], in dir: URL) throws -> Data {
+        let file = dir.appendingPathComponent("x.zst")
+        try Data(compressed).write(to: file)
+        _ = try run("/bin/sh", "-c", "zstd -q -d -c '\(file.path)' > '\(dir.path)/x'")
+        return try Data(contentsOf: dir.appendingPathComponent("x"))
+    }
+
+    /// The zstd command (not ours) restores the exact input from the concatenated frames.
+    @Test(arguments: [false, true])
+    func zstdRestoresTheInput(marked: Bool) throws {
         try withTemporaryDirectory { dir in
-            let compressed = try compress(GzipSinkTests.input)
-            #expect(compressed == (try compress(GzipSinkTests.input)))
+            let compressed = try compress(GzipSinkTests.input, marked: marked)
             #expect(Array(compressed.prefix(4)) == [0x28, 0xb5, 0x2f, 0xfd], "a zstd frame")
-            let file = dir.appendingPathComponent("x.zst")
-            try Data(compressed).write(to: file)
-            _ = try run("/bin/sh", "-c", "zstd -q -d -c '\(file.path)' > '\(dir.path)/x'")
-            #expect(try Data(contentsOf: dir.appendingPathComponent("x")) == GzipSinkTests.input)
+            let restored = try zstdDecompress(compressed, in: dir)
+            #expect(restored == GzipSinkTests.input)
+        }
+    }
+
+    @Test(arguments: [1, 2, 8])
+    func bytesDoNotDependOnTheThreadCount(threads: Int) throws {
+        #expect(try compress(GzipSinkTests.input, threads: threads) == compress(GzipSinkTests.input, threads: 1))
+    }
+
+    /// Marked content goes into raw blocks (a few bytes of framing per 128 KiB); the rest is compressed.
+    @Test func markedBlocksAreStored() throws {
+        let text = Data(String(repeating: "compressible text ", count: 200_000).utf8)
+        let stored = try compress(text, marked: true).count
+        #expect(stored > text.count && stored < text.count + text.count / 1000)
+        #expect(try compress(text).count < text.count / 100)
+    }
+
+    @Test func emptyInputIsAValidZstdStream() throws {
+        try withTemporaryDirectory { dir in
+            for marked in [false, true] {
+                let restored = try zstdDecompress(try compress(Data(), marked: marked), in: dir)
+                #expect(restored.isEmpty)
+            }
         }
     }
 }
