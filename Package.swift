@@ -15,6 +15,8 @@ let package = Package(
         // C shims: typed wrappers over the system libraries, nothing else.
         .target(name: "CArchive", linkerSettings: [.linkedLibrary("archive")]),
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        // ISA-L's inflate, about twice zlib's speed, for reading gzip layers (base images).
+        .target(name: "CIsal", linkerSettings: [.linkedLibrary("isal")]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
 
         // Pure modules: no I/O.
@@ -23,7 +25,7 @@ let package = Package(
 
         // I/O modules.
         .target(name: "Archive", dependencies: [
-            "CArchive", "CZlib", .product(name: "Crypto", package: "swift-crypto"),
+            "CArchive", "CZlib", "CIsal", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Store", dependencies: ["OCI", "Archive"]),
         .target(name: "HTTP", dependencies: ["CCurl"]),

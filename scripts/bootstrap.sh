@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # C libraries we link against
-  libarchive-dev libcurl4-openssl-dev zlib1g-dev pkg-config
+  libarchive-dev libcurl4-openssl-dev zlib1g-dev libisal-dev pkg-config
   # test peers and validators nobody here wrote
   docker-registry docker.io skopeo umoci
   # base images (make-base-image.sh) and the tiny test base

@@ -1,11 +1,16 @@
 import CArchive
 import Foundation
 
-/// Reads a tar file entry by entry through libarchive, whatever its compression.
+/// Reads a tar file entry by entry through libarchive, whatever its compression; gzip is
+/// inflated by ISA-L and handed to libarchive decompressed.
 public final class TarReader {
     public let path: String
     private let archive: OpaquePointer
     private var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    private var gzip: GzipFileReader?
+    /// Handed to libarchive by pointer, so it lives outside Swift's copy-on-write storage.
+    private let inflated = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    private var gzipError: ArchiveError?
 
     /// - Parameter raw: read the file as one decompressed stream instead of as a tar.
     public init(path: String, raw: Bool = false) throws {
@@ -20,12 +25,40 @@ public final class TarReader {
             archive_read_support_format_gnutar(archive)
         }
         // On failure deinit frees the handle: it runs because every property is set by now.
-        guard archive_read_open_filename(archive, path, 1 << 20) == ARCHIVE_OK else {
-            throw ArchiveError(path: path, "cannot open: \(TarWriter.message(archive))")
+        let opened: Int32
+        if GzipFileReader.isGzip(path: path) {
+            gzip = try GzipFileReader(path: path)
+            opened = archive_read_open(archive, Unmanaged.passUnretained(self).toOpaque(), nil, { _, context, buffer in
+                let reader = Unmanaged<TarReader>.fromOpaque(context!).takeUnretainedValue()
+                return reader.inflateNext(buffer!)
+            }, nil)
+        } else {
+            opened = archive_read_open_filename(archive, path, 1 << 20)
+        }
+        guard opened == ARCHIVE_OK else { throw failure("cannot open") }
+    }
+
+    /// libarchive's read callback: the next decompressed chunk, 0 at the end, -1 on error.
+    private func inflateNext(_ buffer: UnsafeMutablePointer<UnsafeRawPointer?>) -> Int {
+        do {
+            let count = try gzip!.read(into: inflated)
+            buffer.pointee = UnsafeRawPointer(inflated.baseAddress)
+            return count
+        } catch {
+            gzipError = error as? ArchiveError ?? ArchiveError(path: path, "\(error)")
+            return -1
         }
     }
 
-    deinit { archive_read_free(archive) }
+    /// The inflater's error if it failed, else libarchive's.
+    private func failure(_ what: String) -> ArchiveError {
+        gzipError ?? ArchiveError(path: path, "\(what): \(TarWriter.message(archive))")
+    }
+
+    deinit {
+        archive_read_free(archive)
+        inflated.deallocate()
+    }
 
     /// The next entry's header, or nil at the end of the archive.
     public func next() throws -> TarEntry? {
@@ -33,7 +66,7 @@ public final class TarReader {
         let status = archive_read_next_header(archive, &header)
         if status == ARCHIVE_EOF { return nil }
         guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let header else {
-            throw ArchiveError(path: path, "not a readable tar archive: \(TarWriter.message(archive))")
+            throw failure("not a readable tar archive")
         }
         return try entry(from: header)
     }
@@ -43,7 +76,7 @@ public final class TarReader {
         while true {
             let count = buffer.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress, $0.count) }
             if count == 0 { return }
-            guard count > 0 else { throw ArchiveError(path: path, "corrupt or truncated archive: \(TarWriter.message(archive))") }
+            guard count > 0 else { throw failure("corrupt or truncated archive") }
             try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
         }
     }

@@ -1,0 +1,75 @@
+import Archive
+import Foundation
+import Testing
+
+/// Gzip tars are inflated by ISA-L and read by libarchive: checked on archives made by GNU tar
+/// and gzip, not by us.
+struct TarReaderTests {
+    /// A directory tree of `count` files, packed by GNU tar and gzip into `name`.
+    func gnuTarball(in dir: URL, name: String, files count: Int) throws -> URL {
+        let tree = dir.appendingPathComponent("tree-\(name)")
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        for index in 0..<count {
+            try Data(String(repeating: "file \(index) ", count: 5_000 + index).utf8).write(to: tree.appendingPathComponent("sub/f\(index)"))
+        }
+        let tarball = dir.appendingPathComponent(name)
+        _ = try run("tar", "-C", tree.path, "--sort=name", "-czf", tarball.path, ".")
+        return tarball
+    }
+
+    func paths(_ url: URL) throws -> [String] {
+        let reader = try TarReader(path: url.path)
+        var paths: [String] = []
+        while let entry = try reader.next() { paths.append(entry.path) }
+        return paths
+    }
+
+    @Test func readsEveryEntryOfAGzipTar() throws {
+        try withTemporaryDirectory { dir in
+            let tarball = try gnuTarball(in: dir, name: "a.tgz", files: 40)
+            let expected = try run("tar", "-tzf", tarball.path).split(separator: "\n").map(String.init)
+            let read = try paths(tarball)
+            #expect(read == expected)
+            #expect(read.count == 42)
+        }
+    }
+
+    /// `cat a.gz b.gz` is one gzip stream of two members; a tar split across them reads whole.
+    @Test func readsATarSplitOverTwoGzipMembers() throws {
+        try withTemporaryDirectory { dir in
+            let tar = dir.appendingPathComponent("x.tar")
+            let tarball = try gnuTarball(in: dir, name: "x.tgz", files: 30)
+            _ = try run("/bin/sh", "-c", "gzip -dc '\(tarball.path)' > '\(tar.path)'")
+            let split = dir.appendingPathComponent("split.tgz")
+            _ = try run("/bin/sh", "-c", "cd '\(dir.path)' && head -c 70000 x.tar | gzip -1 > split.tgz && tail -c +70001 x.tar | gzip -9 >> split.tgz")
+            #expect(try paths(split) == paths(tarball))
+        }
+    }
+
+    @Test func corruptGzipDataIsAnErrorNamingTheFile() throws {
+        try withTemporaryDirectory { dir in
+            let tarball = try gnuTarball(in: dir, name: "c.tgz", files: 40)
+            var bytes = try Data(contentsOf: tarball)
+            for offset in stride(from: 200, to: min(bytes.count - 20, 4_000), by: 7) { bytes[offset] ^= 0x5a }
+            try bytes.write(to: tarball)
+            #expect {
+                _ = try paths(tarball)
+            } throws: { error in
+                "\(error)".contains(tarball.path)
+            }
+        }
+    }
+
+    @Test func aTruncatedGzipTarIsAnError() throws {
+        try withTemporaryDirectory { dir in
+            let tarball = try gnuTarball(in: dir, name: "t.tgz", files: 40)
+            let bytes = try Data(contentsOf: tarball)
+            try bytes.prefix(bytes.count / 2).write(to: tarball)
+            #expect {
+                _ = try paths(tarball)
+            } throws: { error in
+                "\(error)".contains("t.tgz")
+            }
+        }
+    }
+}
