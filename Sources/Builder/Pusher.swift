@@ -17,8 +17,13 @@ public struct PushResult: Sendable {
 /// every tag, then a check that each tag serves the digest we computed.
 public struct Pusher: Sendable {
     public let session: RegistrySession
+    /// Uploads a build started while it ran (`build --push`), waited for instead of repeated.
+    public let ahead: PushAhead?
 
-    public init(session: RegistrySession) { self.session = session }
+    public init(session: RegistrySession, ahead: PushAhead? = nil) {
+        self.session = session
+        self.ahead = ahead
+    }
 
     public func push(_ source: ImageReference, to targets: [ImageReference]) throws -> [PushResult] {
         guard let descriptor = try session.store.resolve(source) else { throw StoreError.notFound(source.description) }
@@ -37,7 +42,8 @@ public struct Pusher: Sendable {
         let blobs = try uniqueBlobs(of: manifests.map(\.manifest))
         let counts = LockedValue((uploaded: 0, bytes: Int64(0), mounted: 0, skipped: 0))
         try concurrently(blobs, width: session.options.jobs) { blob in
-            let outcome = try pushBlob(blob, client: client, repository: repository)
+            let outcome = try ahead?.outcome(of: blob.digest, registry: registry, repository: repository)
+                ?? pushBlob(digest: blob.digest, size: blob.size, client: client, repository: repository)
             counts.update { counts in
                 switch outcome {
                 case .skipped: counts.skipped += 1
@@ -65,31 +71,31 @@ public struct Pusher: Sendable {
                           mountedBlobs: total.mounted, skippedBlobs: total.skipped)
     }
 
-    private enum BlobOutcome { case skipped, mounted, uploaded }
+    enum BlobOutcome { case skipped, mounted, uploaded }
 
-    private func pushBlob(_ blob: Descriptor, client: RegistryClient, repository: String) throws -> BlobOutcome {
+    func pushBlob(digest: Digest, size: Int64, client: RegistryClient, repository: String) throws -> BlobOutcome {
         let registry = client.registry
-        if try client.blobExists(blob.digest, repository: repository, scopes: [RegistryClient.pushScope(repository)]) {
-            session.remember(blob.digest, in: registry, repository: repository)
-            session.events(.blobSkipped(blob.digest, size: blob.size, reason: "already in \(repository)"))
+        if try client.blobExists(digest, repository: repository, scopes: [RegistryClient.pushScope(repository)]) {
+            session.remember(digest, in: registry, repository: repository)
+            session.events(.blobSkipped(digest, size: size, reason: "already in \(repository)"))
             return .skipped
         }
         var uploadSession: String?
-        for source in session.origins(of: blob.digest, in: registry) where source != repository {
-            let (mounted, location) = try client.mountBlob(blob.digest, into: repository, from: source)
+        for source in session.origins(of: digest, in: registry) where source != repository {
+            let (mounted, location) = try client.mountBlob(digest, into: repository, from: source)
             if mounted {
-                session.remember(blob.digest, in: registry, repository: repository)
-                session.events(.blobMounted(blob.digest, size: blob.size, from: source))
+                session.remember(digest, in: registry, repository: repository)
+                session.events(.blobMounted(digest, size: size, from: source))
                 return .mounted
             }
             uploadSession = location
             break
         }
         let started = Date()
-        try client.uploadBlob(path: session.store.blobPath(blob.digest), digest: blob.digest, size: blob.size,
+        try client.uploadBlob(path: session.store.blobPath(digest), digest: digest, size: size,
                               repository: repository, session: uploadSession)
-        session.remember(blob.digest, in: registry, repository: repository)
-        session.events(.blobUploaded(blob.digest, size: blob.size, seconds: Date().timeIntervalSince(started)))
+        session.remember(digest, in: registry, repository: repository)
+        session.events(.blobUploaded(digest, size: size, seconds: Date().timeIntervalSince(started)))
         return .uploaded
     }
 

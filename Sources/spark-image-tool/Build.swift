@@ -108,9 +108,17 @@ extension Root {
                                          epoch: try sourceDateEpoch(), useCache: !n,
                                          splitThreshold: splitLayers ? RegistryOptionGroup.bytes(splitLayersOver).map(Int64.init) : nil)
             let session = registry.session(store: store, renderer: renderer)
-            let builder = ImageBuilder(store: store, settings: settings, events: renderer.handle,
-                                       puller: Puller(session: session), pullPolicy: pull)
-            let results = try SparkImageBuild(builder: builder).run(try options())
+            // With --push, layers are uploaded while the build goes on.
+            let ahead = push || x ? PushAhead(pusher: Pusher(session: session)) : nil
+            let builder = ImageBuilder(store: store, settings: settings, events: { event in
+                renderer.handle(event)
+                ahead?.observe(event)
+            }, puller: Puller(session: session), pullPolicy: pull)
+            let results: [BuiltImage]
+            do { results = try SparkImageBuild(builder: builder).run(try options()) } catch {
+                ahead?.cancel()
+                throw error
+            }
             for image in results {
                 for reference in image.references {
                     print("\(reference.familiarDescription)  \(image.manifest.digest)  \(image.layers.count) layers (\(image.newLayers) built, \(image.cachedLayers) cached)")
@@ -126,7 +134,7 @@ extension Root {
             guard push || x else { return }
             for image in results {
                 for reference in image.references {
-                    for result in try Pusher(session: session).push(reference, to: [reference]) { Push.report(result) }
+                    for result in try Pusher(session: session, ahead: ahead).push(reference, to: [reference]) { Push.report(result) }
                 }
             }
         }
