@@ -11,9 +11,10 @@ struct BuildContext: Sendable {
     /// Metadata recorded from tar headers (for extracted stages and archives), which wins over
     /// what the extracted copy on disk says.
     var recordedMetadata: [String: TarEntry] = [:]
-    /// Whether items keep the owner they have on disk (stage file systems) or become root's
-    /// (build contexts, as Docker does).
-    var keepsOwnership = false
+    /// An unpacked image file system or archive (COPY --from, ADD of a tar): items keep their
+    /// owners and symlinks are copied as they are, absolute or not. In a build context items
+    /// become root's, as Docker makes them, and a symlink must stay inside the context.
+    var isUnpacked = false
 
     init(mounts: [ContextMount], ignore: DockerIgnore? = nil) {
         self.mounts = mounts
@@ -82,7 +83,7 @@ struct BuildContext: Sendable {
             item.mode = recorded.mode
             item.uid = recorded.uid
             item.gid = recorded.gid
-        } else if !keepsOwnership {
+        } else if !isUnpacked {
             item.uid = 0
             item.gid = 0
         }

@@ -121,7 +121,7 @@ struct CopyPlanner {
         case .directory:
             try addTree(item, at: imagePath, from: context, into: &entries)
         case .symlink(let target):
-            _ = try Self.resolveLink(target, from: item.contextPath, root: context.rootDescription)
+            if !context.isUnpacked { _ = try Self.resolveLink(target, from: item.contextPath, root: context.rootDescription) }
             entries[imagePath] = LayerEntry(imagePath: imagePath, item: applyOptions(item))
         case .file:
             entries[imagePath] = LayerEntry(imagePath: imagePath, item: applyOptions(item))

@@ -21,7 +21,7 @@ final class ExtractedTree {
     var context: BuildContext {
         var context = BuildContext(mounts: [ContextMount(contextPath: "", source: .directory(path: directory, excluding: []))])
         context.recordedMetadata = metadata
-        context.keepsOwnership = true
+        context.isUnpacked = true
         return context
     }
 

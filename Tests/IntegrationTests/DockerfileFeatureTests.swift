@@ -13,6 +13,8 @@ struct DockerfileFeatureTests {
             let conf = spark.home.appending(path: "conf")
             try FileManager.default.createDirectory(at: conf, withIntermediateDirectories: true)
             try Data("spark.master k8s://x\n".utf8).write(to: conf.appending(path: "spark-defaults.conf"))
+            // An archive's absolute symlinks are its content, as in a root file system tarball.
+            try FileManager.default.createSymbolicLink(atPath: conf.appending(path: "logs").path, withDestinationPath: "/var/log/spark")
             try Command.run("tar", ["-czf", spark.home.appending(path: "conf.tar.gz").path, "-C", spark.home.path, "conf"]).check()
             let dockerfile = dir.appending(path: "Dockerfile")
             try Data("""
@@ -46,6 +48,7 @@ struct DockerfileFeatureTests {
             #expect(try mode(rootfs.appending(path: "opt/spark/bin/submit")) == 0o700)
             #expect(FileManager.default.contents(atPath: rootfs.appending(path: "opt/spark/conf/spark-defaults.conf").path)
                     == Data("spark.master k8s://x\n".utf8), "ADD unpacks local tar files")
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: rootfs.appending(path: "opt/spark/conf/logs").path) == "/var/log/spark")
             #expect(FileManager.default.fileExists(atPath: rootfs.appending(path: "opt/spark/python/pyspark/__init__.py").path))
             #expect(FileManager.default.fileExists(atPath: rootfs.appending(path: "opt/spark/python/lib/pyspark.zip").path))
 
