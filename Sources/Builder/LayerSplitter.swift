@@ -5,18 +5,27 @@ import Crypto
 /// or changing a jar then changes only its own group (or splits it in two), so a rebuild
 /// compresses and uploads one small layer instead of all the jars, and nodes pull the groups in
 /// parallel. Directories, links and the files of small COPYs stay in one layer.
+///
+/// A COPY of many files (a root file system) would make hundreds of groups, and Docker refuses
+/// images of more than 125 layers: the spread doubles until about `maxGroups` groups are
+/// expected. Doubling keeps the boundaries a subset of the smaller spread's, and the spread
+/// changes only when the file count crosses a power of two.
 struct LayerSplitter: Sendable {
     /// COPYs smaller than this stay one layer.
     var threshold: Int64
-    /// Files per group, on average.
+    /// Files per group, on average, at least.
     var spread: UInt64 = 16
+    var maxGroups = 32
 
     func split(_ entries: [LayerEntry]) -> [[LayerEntry]] {
         let total = entries.reduce(Int64(0)) { $0 + $1.item.sizeInLayer }
         guard total >= threshold else { return [entries] }
+        let files = entries.filter(Self.isFile)
+        var spread = spread
+        while files.count / Int(spread) > maxGroups { spread *= 2 }
         var groups: [[LayerEntry]] = [entries.filter { !Self.isFile($0) }]
         var current: [LayerEntry] = []
-        for entry in entries where Self.isFile(entry) {
+        for entry in files {
             current.append(entry)
             if Self.nameHash(entry.imagePath) % spread == 0 {
                 groups.append(current)

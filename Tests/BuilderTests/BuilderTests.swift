@@ -168,6 +168,15 @@ struct LayerSplitterTests {
         #expect(groups.flatMap { $0 }.map(\.imagePath).sorted() == jars(names).map(\.imagePath).sorted())
     }
 
+    /// A root file system's thousands of files make about 32 groups, not hundreds: Docker
+    /// refuses images of more than 125 layers.
+    @Test func manyFilesMakeABoundedNumberOfGroups() {
+        let many = (0..<20_000).map { "file-\($0)" }
+        let groups = LayerSplitter(threshold: 1_000).split(jars(many, size: 10))
+        #expect((10...64).contains(groups.count), "\(groups.count) groups")
+        #expect(groups.flatMap { $0 }.count == many.count + 1)
+    }
+
     /// Adding a jar changes its own group (or splits it); every other group is the same.
     @Test func anAddedJarChangesOneGroup() {
         let before = LayerSplitter(threshold: 1_000).split(jars(names)).map { $0.map(\.imagePath) }
