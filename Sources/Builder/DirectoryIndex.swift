@@ -1,4 +1,3 @@
-import Archive
 import OCI
 import Store
 
@@ -31,16 +30,52 @@ struct DirectoryIndex: Sendable {
         }
     }
 
-    private(set) var entries: [String: Info] = [:]
+    /// One base layer's listing: from the store's cache, or being read by a scan.
+    private enum BaseLayer {
+        case listed([String: Info])
+        case scanning(LayerListingScan)
+    }
+
+    /// Bottom to top.
+    private var baseLayers: [BaseLayer] = []
+    /// What the layers built here put at each path; nil for a file, which hides a directory.
+    private var added: [String: Info?] = [:]
+
+    /// A build's answers came from scans that bet on walk order and lost; build it again.
+    struct ScanOrderMiss: Error {}
 
     init() {}
 
-    /// Reads the index of each layer from the store's cache, or from the layer itself once.
-    init(layers: [Descriptor], store: Store) throws {
-        for layer in layers {
-            let listing = try Self.listing(of: layer.digest, store: store)
-            for (path, info) in listing { entries[path] = info }
+    /// Each base layer's listing from the store's cache, or from a scan of the layer started now.
+    init(layers: [Descriptor], store: Store) {
+        baseLayers = layers.map { layer in
+            if let cached = store.cached([String: Info].self, .directories, key: layer.digest.encoded) { return .listed(cached) }
+            return .scanning(LayerListingScan(digest: layer.digest, store: store))
         }
+    }
+
+    /// The directory or symlink at `path`: the build's own layers first, then the base's from the top.
+    func info(at path: String) -> Info? {
+        if let known = added[path] { return known }
+        for layer in baseLayers.reversed() {
+            switch layer {
+            case .listed(let listing): if let info = listing[path] { return info }
+            case .scanning(let scan): if let info = scan.info(at: path) { return info }
+            }
+        }
+        return nil
+    }
+
+    /// Waits for the scans, caches their listings, and throws `ScanOrderMiss` when an early
+    /// answer turned out wrong (a layer tar not in walk order).
+    func confirm(store: Store) throws {
+        var held = true
+        for case .scanning(let scan) in baseLayers {
+            let (listing, answersHeld) = try scan.finish()
+            try store.remember(listing, .directories, key: scan.digest.encoded)
+            held = held && answersHeld
+        }
+        guard held else { throw ScanOrderMiss() }
     }
 
     /// Records what a layer built here holds, so its listing never has to be read back.
@@ -51,14 +86,14 @@ struct DirectoryIndex: Sendable {
 
     /// Lays a new layer's entries over the index; a file replaces whatever was at its path.
     mutating func add(_ layerEntries: [LayerEntry]) {
-        for entry in layerEntries { entries[entry.imagePath] = Info(entry.item) }
+        for entry in layerEntries { added[entry.imagePath] = .some(Info(entry.item)) }
     }
 
     /// `layerEntries` plus every missing parent directory, with the metadata the image already
     /// gives it (0755 root for new ones); parents that are symlinks in the image are left to it.
     func completingParents(of layerEntries: [LayerEntry]) -> [LayerEntry] {
         var present = Set(layerEntries.map(\.imagePath))
-        var added: [LayerEntry] = []
+        var parents: [LayerEntry] = []
         for entry in layerEntries {
             var components = entry.imagePath.split(separator: "/").dropLast()
             while !components.isEmpty {
@@ -66,29 +101,13 @@ struct DirectoryIndex: Sendable {
                 components.removeLast()
                 guard !present.contains(parent) else { continue }
                 present.insert(parent)
-                let info = entries[parent] ?? Info(mode: 0o755, uid: 0, gid: 0, isSymlink: false)
+                let info = self.info(at: parent) ?? Info(mode: 0o755, uid: 0, gid: 0, isSymlink: false)
                 guard !info.isSymlink else { continue }
-                added.append(LayerEntry(imagePath: parent, item: SourceItem(
+                parents.append(LayerEntry(imagePath: parent, item: SourceItem(
                     contextPath: parent, kind: .directory, mode: info.mode, uid: info.uid, gid: info.gid,
                     contents: .none, identity: "parent-directory", hardlinkKey: nil)))
             }
         }
-        return (layerEntries + added).sorted { Array($0.imagePath.utf8).lexicographicallyPrecedes(Array($1.imagePath.utf8)) }
-    }
-
-    private static func listing(of digest: Digest, store: Store) throws -> [String: Info] {
-        if let cached = store.cached([String: Info].self, .directories, key: digest.encoded) { return cached }
-        var listing: [String: Info] = [:]
-        let reader = try TarReader(path: store.blobPath(digest))
-        while let entry = try reader.next() {
-            let path = CopyPlanner.clean(entry.path)
-            switch entry.kind {
-            case .directory: listing[path] = Info(mode: entry.mode, uid: entry.uid, gid: entry.gid, isSymlink: false)
-            case .symlink: listing[path] = Info(mode: 0o777, uid: 0, gid: 0, isSymlink: true)
-            case .file, .hardlink, .special: break
-            }
-        }
-        try store.remember(listing, .directories, key: digest.encoded)
-        return listing
+        return (layerEntries + parents).sorted { Array($0.imagePath.utf8).lexicographicallyPrecedes(Array($1.imagePath.utf8)) }
     }
 }

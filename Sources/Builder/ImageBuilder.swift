@@ -57,6 +57,14 @@ public struct ImageBuilder: Sendable {
     }
 
     public func build(_ request: ImageBuildRequest) throws -> BuiltImage {
+        do { return try buildOnce(request) } catch is DirectoryIndex.ScanOrderMiss {
+            // The base's listings are complete and cached now: the second build reads them.
+            events(.warning("a base layer does not list its files in walk order; building again with its complete listing"))
+            return try buildOnce(request)
+        }
+    }
+
+    private func buildOnce(_ request: ImageBuildRequest) throws -> BuiltImage {
         let dockerfile = try Dockerfile.parse(request.dockerfile, file: request.dockerfileName)
         let platform = request.platform
         let planner = BuildPlanner(dockerfile: dockerfile, buildArgs: request.buildArgs,
@@ -137,7 +145,7 @@ private struct StageRun {
                 continue
             }
             do {
-                if directories == nil { directories = try DirectoryIndex(layers: image.layers, store: builder.store) }
+                if directories == nil { directories = DirectoryIndex(layers: image.layers, store: builder.store) }
                 let layers = try buildLayers(copy, description: step.createdBy, built: built, directories: &directories!)
                 if layers.isEmpty {
                     // A wildcard that matched nothing: history only, as Docker records it.
@@ -152,6 +160,7 @@ private struct StageRun {
                 throw error.at(request.dockerfileName, line: step.line)
             }
         }
+        try directories?.confirm(store: builder.store)
         return image
     }
 

@@ -91,7 +91,7 @@ struct ParentDirectoryTests {
         var index = DirectoryIndex()
         index.add([entry("opt", .directory, mode: 0o700)])
         index.add([entry("opt", .file(size: 1))])
-        #expect(index.entries["opt"] == nil)
+        #expect(index.info(at: "opt") == nil)
     }
 }
 

@@ -67,6 +67,30 @@ struct DockerfileFeatureTests {
         }
     }
 
+    /// The base's directory listing is read while the build goes on, betting that the layer tar
+    /// is in walk order. This base lists /opt (mode 0750) last, after its contents and 60,000
+    /// other entries: the bet is lost, the image is built again, and /opt keeps its mode.
+    @Test func aBaseNotInWalkOrderStillGivesParentsTheirMetadata() throws {
+        try Built.with { built in
+            let base = built.dir.appending(path: "unordered.tar.gz")
+            try Command.run("python3", ["-c", """
+                import io, sys, tarfile
+                def entry(name, kind=tarfile.DIRTYPE, mode=0o755):
+                    info = tarfile.TarInfo(name); info.type = kind; info.mode = mode
+                    return info
+                with tarfile.open(sys.argv[1], "w:gz", compresslevel=1, format=tarfile.GNU_FORMAT) as tar:
+                    tar.addfile(entry("opt/x"))
+                    for i in range(60000): tar.addfile(entry(f"opt/x/f{i}", tarfile.REGTYPE, 0o644), io.BytesIO(b""))
+                    tar.addfile(entry("opt", mode=0o750))
+                """, base.path]).check()
+            let build = try built.tool.run(["build", "--spark-home", built.spark.home.path, "-t", "unordered", "--base", "rootfs:\(base.path)"]).check()
+            #expect(build.stderr.contains("not list its files in walk order"), "\(build)")
+            let rootfs = try unpack(tool: built.tool, image: "spark:unordered", dir: built.dir)
+            #expect(try mode(rootfs.appending(path: "opt")) == 0o750)
+            #expect(try mode(rootfs.appending(path: "opt/spark")) == 0o755)
+        }
+    }
+
     @Test func dockerImageToolArgumentOrderAndStoreCommands() throws {
         try Built.with { built in
             let (dir, spark, base, tool) = (built.dir, built.spark, built.base, built.tool)
