@@ -272,6 +272,23 @@ for i in $(seq 1 "$docker_runs"); do
   bench_daemon_stop "ci-$i"
 done
 
+log "7) docker pull into an empty daemon: split jars (the default) vs the jars in one layer"
+unsplit_repo="$REG/unsplit-ours"
+ours "$BENCH_WORK/stores/unsplit" build --spark-home "$dist" -r "$unsplit_repo" -t 1 --base "$BASE" --no-split-layers --push \
+  >"$logs/unsplit.build.log" 2>&1 || { tail "$logs/unsplit.build.log" >&2; die "build --no-split-layers failed"; }
+layer_count() { skopeo inspect --tls-verify=false --raw "docker://$1" | jq '.layers | length'; }
+note image.layers_split "$(layer_count "$last_ours_repo/spark:1")"
+note image.layers_unsplit "$(layer_count "$unsplit_repo/spark:1")"
+for i in $(seq 1 "$runs"); do
+  for variant in split unsplit; do
+    ref="$last_ours_repo/spark:1"
+    [ "$variant" = split ] || ref="$unsplit_repo/spark:1"
+    ph="$(bench_daemon_start "pull-$variant-$i")"
+    measure pull "$variant" "$i" /usr/bin/docker -H "$ph" pull "$ref"
+    bench_daemon_stop "pull-$variant-$i"
+  done
+done
+
 log "push only: an existing OCI layout (our store) -> registry; ours vs skopeo copy"
 # One store; each run re-tags the cached layers under a fresh repository (a no-change build, not
 # timed) so that every push goes to an empty repository.

@@ -45,8 +45,9 @@ SCENARIOS = [
     ("preload-cold", "6a) preload cold (empty daemon) vs docker save | docker load", "ours", "docker"),
     ("preload-warm", "6b) preload warm (no change) vs docker save | docker load", "ours", "docker"),
     ("preload-onejar", "6c) preload after one jar vs docker save | docker load", "ours", "docker"),
+    ("pull", "7) docker pull of our image into an empty daemon: split jars (first column) vs jars in one layer", "split", "unsplit"),
 ]
-COMPETITOR_NAMES = {"docker": "docker-image-tool.sh", "skopeo": "skopeo copy", "pigz": "pigz"}
+COMPETITOR_NAMES = {"docker": "docker-image-tool.sh", "skopeo": "skopeo copy", "pigz": "pigz", "unsplit": "docker pull, --no-split-layers image"}
 PRELOAD_COMPETITOR = "docker save | docker load"
 
 results = {}
@@ -93,6 +94,10 @@ for scen, e in results.items():
     comp_name, comp = next(((n, t) for n, t in tools if n != "spark-image-tool"), (None, None))
     if scen == "pigz":
         ours, comp_name, comp = None, "pigz -p 2 -6 (jars)", e["tools"]["pigz"]
+    if scen == "pull":
+        split = e["tools"].get("split")
+        rows.append(f"| {md_escape(e['title'])} | {cell(split) if split else '–'} ({notes.get('image.layers_split')} layers) | {md_escape(comp_name or '–')} ({notes.get('image.layers_unsplit')} layers) | {cell(comp) if comp else '–'} | {e.get('ratio_ours_over_competitor', float('nan')):.3f} | – | – | – |")
+        continue
     ratio = f"{e['ratio_ours_over_competitor']:.3f}" if "ratio_ours_over_competitor" in e else "–"
     up = f"{fmt_b(ours['uploaded_median']) if ours else '–'} / {fmt_b(comp['uploaded_median']) if comp and scen != 'pigz' else '–'}"
     sent = f"{fmt_b(ours['sent_median'])} / –" if scen.startswith("preload") and ours else "–"
@@ -195,13 +200,15 @@ md = ["# spark-image-tool benchmark", "", *machine, "",
       "  and `-b java_image_tag=17-jre-python`; 5a is ours with spark only, for the spark-py overhead.",
       "- 6) a brand-new dockerd per run and tool; ours `preload --host`, docker `docker save IMG | docker -H NEW load` from the",
       "  daemon that built it (warm and after one jar are full save/loads for docker).",
+      "- 7) `docker pull` (dockerd's default of 3 layers at a time) of the image of 1) and of the same build with",
+      "  `--no-split-layers`, each into a brand-new dockerd; this measures what splitting the jars does to nodes' pulls.",
       "",
       "## Caveats",
       "",
-      "- spark-image-tool's layers are reproducible, so in 1) cold and in push only, runs 2..n find the blobs that run 1",
-      "  pushed (to another repository) in the registry: storage does not grow (median 0 B) and the push may mount instead",
-      "  of uploading. Only run 1 of each is a fully cold upload (see the per-run seconds in results.json). skopeo's blob",
-      "  info cache does the same for its runs 2..n. A fresh registry per cold run would remove this.",
+      "- spark-image-tool's layers are reproducible, so in 1) cold, runs 2..n upload blobs that run 1 already pushed to",
+      "  another repository: every byte is sent again (a fresh store knows no repository to mount from), but the",
+      "  registry's storage does not grow, so bytes uploaded shows 0 B for them. In push only the store is shared, so the",
+      "  push mounts from the earlier repositories; skopeo's blob info cache does the same for its runs 2..n.",
       "- docker's layers are not reproducible (timestamps, its own gzip), so it uploads every layer again in 1), 3) and 4).",
       "- 5) and 6) run docker once by default (--heavy-docker-runs) to save time; its n is shown in the table.",
       "- The load average (above) shows other work on the same 2 cores; times are noisy.",
