@@ -4,7 +4,8 @@ import Crypto
 /// files, a group ends after each file whose name hashes to 0 modulo `spread`. Adding, removing
 /// or changing a jar then changes only its own group (or splits it in two), so a rebuild
 /// compresses and uploads one small layer instead of all the jars, and nodes pull the groups in
-/// parallel. Directories, links and the files of small COPYs stay in one layer.
+/// parallel. Directories, links, files hard-linked to each other and the files of small COPYs
+/// stay in one layer.
 ///
 /// A COPY of many files (a root file system) would make hundreds of groups, and Docker refuses
 /// images of more than 125 layers: the spread doubles until about `maxGroups` groups are
@@ -20,10 +21,12 @@ struct LayerSplitter: Sendable {
     func split(_ entries: [LayerEntry]) -> [[LayerEntry]] {
         let total = entries.reduce(Int64(0)) { $0 + $1.item.sizeInLayer }
         guard total >= threshold else { return [entries] }
-        let files = entries.filter(Self.isFile)
+        let shared = Self.sharedHardlinkKeys(entries)
+        let isSplittable = { (entry: LayerEntry) in Self.isFile(entry) && !shared.contains(entry.item.hardlinkKey ?? "") }
+        let files = entries.filter(isSplittable)
         var spread = spread
         while files.count / Int(spread) > maxGroups { spread *= 2 }
-        var groups: [[LayerEntry]] = [entries.filter { !Self.isFile($0) }]
+        var groups: [[LayerEntry]] = [entries.filter { !isSplittable($0) }]
         var current: [LayerEntry] = []
         for entry in files {
             current.append(entry)
@@ -37,8 +40,17 @@ struct LayerSplitter: Sendable {
     }
 
     private static func isFile(_ entry: LayerEntry) -> Bool {
-        if case .file = entry.item.kind { return entry.item.hardlinkKey == nil }
+        if case .file = entry.item.kind { return true }
         return false
+    }
+
+    /// Files hard-linked to each other in the COPY stay in one layer, where the tar can link
+    /// them; a file whose other links are outside the COPY (a `cp -al` copy of a release) is
+    /// written as a plain file and can go anywhere.
+    private static func sharedHardlinkKeys(_ entries: [LayerEntry]) -> Set<String> {
+        var counts: [String: Int] = [:]
+        for entry in entries { if let key = entry.item.hardlinkKey { counts[key, default: 0] += 1 } }
+        return Set(counts.filter { $0.value > 1 }.keys)
     }
 
     /// The file's name only, so a file keeps its group when its content or directory changes.

@@ -177,6 +177,25 @@ struct LayerSplitterTests {
         #expect(groups.flatMap { $0 }.count == many.count + 1)
     }
 
+    /// A hard-linked copy of a release (`cp -al`) splits as the release does; files linked to
+    /// each other inside the COPY stay together in the first layer, where the tar links them.
+    @Test func hardLinksSplitUnlessLinkedWithinTheCopy() {
+        func linked(_ entries: [LayerEntry], key: (String) -> String) -> [LayerEntry] {
+            entries.map { entry in
+                var entry = entry
+                if case .file = entry.item.kind { entry.item.hardlinkKey = key(entry.imagePath) }
+                return entry
+            }
+        }
+        let plain = LayerSplitter(threshold: 1_000).split(jars(names)).map { $0.map(\.imagePath) }
+        let copied = LayerSplitter(threshold: 1_000).split(linked(jars(names)) { "1:\($0)" }).map { $0.map(\.imagePath) }
+        #expect(copied == plain)
+        let pair = linked(jars(names)) { $0.hasSuffix("lib-7.jar") || $0.hasSuffix("lib-8.jar") ? "1:same" : "1:\($0)" }
+        let groups = LayerSplitter(threshold: 1_000).split(pair)
+        #expect(groups[0].map(\.imagePath).filter { $0.hasSuffix(".jar") } == ["opt/spark/jars/lib-7.jar", "opt/spark/jars/lib-8.jar"])
+        #expect(groups.count > 5)
+    }
+
     /// Adding a jar changes its own group (or splits it); every other group is the same.
     @Test func anAddedJarChangesOneGroup() {
         let before = LayerSplitter(threshold: 1_000).split(jars(names)).map { $0.map(\.imagePath) }
