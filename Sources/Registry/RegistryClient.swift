@@ -11,6 +11,8 @@ public final class RegistryClient: @unchecked Sendable {
     let http: HTTPClient
     let tls: TLSOptions
     private let lock = NSLock()
+    /// Held while probing, so that concurrent first requests probe once, not once each.
+    private let probeLock = NSLock()
     private var resolvedBase: String?
     private var challenge: AuthChallenge?
     private var tokens: [String: Token] = [:]
@@ -42,6 +44,9 @@ public final class RegistryClient: @unchecked Sendable {
 
     /// `https://host` or, where allowed and HTTPS fails, `http://host`. Learns the auth challenge.
     public func base() throws -> String {
+        if let base = lock.withLock({ resolvedBase }) { return base }
+        probeLock.lock()
+        defer { probeLock.unlock() }
         if let base = lock.withLock({ resolvedBase }) { return base }
         var schemes = ["https"]
         if options.allowsPlainHTTP(registry) { schemes.append("http") }

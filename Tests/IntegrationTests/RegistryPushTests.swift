@@ -34,6 +34,20 @@ struct RegistryPushTests {
         }
     }
 
+    /// build --push uploads layers on several threads while it builds; they share one probe of
+    /// the registry (https, then plain http on loopback) instead of each probing it.
+    @Test func concurrentUploadsProbeTheRegistryOnce() throws {
+        guard let registry = try TestServices.require(.registry) else { return }
+        try Built.with { built in
+            let repo = Self.uniqueRepository(registry)
+            let build = try built.tool.run(["build", "-v", "--spark-home", built.spark.home.path, "-r", repo, "-t", "1",
+                                            "--base", "rootfs:\(built.base.path)", "--push"]).check()
+            let probes = build.stderr.split(separator: "\n").filter { $0.hasPrefix("> GET ") && $0.hasSuffix("/v2/") }
+            #expect(probes.count == 2, "\(probes)")
+            #expect(build.stdout.contains("13 blobs uploaded"), "12 layers and the config, uploaded while building or after: \(build.stdout)")
+        }
+    }
+
     @Test func rePushUploadsNothingAndBindingsMountTheSparkLayers() throws {
         try FaultProxy.exclusive { proxy in try Built.with { built in
             let repo = Self.uniqueRepository(proxy.address)
