@@ -96,6 +96,8 @@ for scen, e in results.items():
         ours, comp_name, comp = None, "pigz -p 2 -6 (jars)", e["tools"]["pigz"]
     if scen == "pull":
         split = e["tools"].get("split")
+        comp_name = COMPETITOR_NAMES["unsplit"]
+        comp = e["tools"].get(comp_name)
         rows.append(f"| {md_escape(e['title'])} | {cell(split) if split else '–'} ({notes.get('image.layers_split')} layers) | {md_escape(comp_name or '–')} ({notes.get('image.layers_unsplit')} layers) | {cell(comp) if comp else '–'} | {e.get('ratio_ours_over_competitor', float('nan')):.3f} | – | – | – |")
         continue
     ratio = f"{e['ratio_ours_over_competitor']:.3f}" if "ratio_ours_over_competitor" in e else "–"
