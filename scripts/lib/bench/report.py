@@ -142,7 +142,7 @@ if oj_o and oj_d and jars_layer:
     sp = oj_d["median"] / oj_o["median"]
     frac = oj_o["uploaded_median"] / jars_layer
     target("one jar added", ">= 10x faster than docker-image-tool.sh; uploaded <= 15% of the jars layer",
-           f"{sp:.2f}x faster ({fmt_s(oj_o['median'])} s vs {fmt_s(oj_d['median'])} s); uploaded {fmt_b(oj_o['uploaded_median'])} = {100 * frac:.2f}% of the {fmt_b(jars_layer)} jars layer",
+           f"{sp:.2f}x faster ({fmt_s(oj_o['median'])} s vs {fmt_s(oj_d['median'])} s); uploaded {fmt_b(oj_o['uploaded_median'])} = {100 * frac:.2f}% of the {fmt_b(jars_layer)} of jars layers",
            "PASS" if sp >= 10 and frac <= 0.15 else "MISS")
 ci_o, ci_d = med("ci", "ours"), med("ci", "docker")
 if ci_o and ci_d:
@@ -175,7 +175,7 @@ machine = [
     f"- docker: CLI {notes.get('machine.docker_cli')}; daemon {notes.get('machine.dockerd')}, storage driver {notes.get('machine.storage_driver')}; builder: {notes.get('docker.builder')}",
     f"- {notes.get('machine.skopeo')}",
     f"- load average at start {notes.get('machine.load_start')}, at end {notes.get('machine.load_end')} (the 2 cores are shared with other work: expect noise)",
-    f"- Spark 4.3.0 from PyPI's pyspark sdist: {notes.get('dist.jar_count')} jars, {fmt_b(notes.get('dist.jars_bytes', 0))}; jars layer {fmt_b(jars_layer)} gzipped",
+    f"- Spark 4.3.0 from PyPI's pyspark sdist: {notes.get('dist.jar_count')} jars, {fmt_b(notes.get('dist.jars_bytes', 0))}; jars layers {fmt_b(jars_layer)} gzipped",
     f"- spark-image-tool {notes.get('tool.commit')}; runs: {notes.get('settings.runs')} per scenario (docker: {notes.get('settings.docker_runs')}, in scenarios 5 and 6: {notes.get('settings.heavy_docker_runs')})",
     f"- command: `{command}`; total elapsed {elapsed:.0f} s",
 ]
