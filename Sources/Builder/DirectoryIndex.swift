@@ -78,10 +78,12 @@ struct DirectoryIndex: Sendable {
         guard held else { throw ScanOrderMiss() }
     }
 
-    /// Records what a layer built here holds, so its listing never has to be read back.
+    /// Records what a layer built here holds, so its listings never have to be read back.
     static func remember(_ layerEntries: [LayerEntry], digest: Digest, store: Store) throws {
         let listing = layerEntries.reduce(into: [String: Info]()) { listing, entry in listing[entry.imagePath] = Info(entry.item) }
         try store.remember(listing, .directories, key: digest.encoded)
+        let files = layerEntries.filter { !$0.item.isDirectory }.map(\.imagePath).sorted()
+        try store.remember(files, .files, key: digest.encoded)
     }
 
     /// Lays a new layer's entries over the index; a file replaces whatever was at its path.

@@ -12,6 +12,8 @@ public struct PreloadResult: Sendable {
         case tagged
         /// Loaded from an archive that left out the layers the daemon already had.
         case delta(layersSent: Int, layersTotal: Int)
+        /// One layer on top of an earlier build the daemon holds (see PreloadPatch).
+        case patched
         case full
     }
 
@@ -51,9 +53,12 @@ public struct Preloader: Sendable {
         for reference in references {
             let image = try storedOrPulled(reference, platform: platform)
             let id = image.manifest.config.digest
-            if try engine.inspectImage(reference.familiarDescription)?.Id == id.description {
-                results.append(PreloadResult(reference: reference, imageID: id, outcome: .skipped))
+            let current = try engine.inspectImage(reference.familiarDescription).flatMap { try? Digest(parsing: $0.Id) }
+            if let current, current == id || treeLoaded(as: current)?.digest == image.manifestDescriptor.digest {
+                try rememberTree(of: image, loadedAs: current)
+                results.append(PreloadResult(reference: reference, imageID: current, outcome: .skipped))
             } else if try engine.inspectImage(id.description) != nil {
+                try rememberTree(of: image, loadedAs: id)
                 try engine.tag(id.description, repository: Self.repository(of: reference), tag: reference.tag ?? "latest")
                 results.append(PreloadResult(reference: reference, imageID: id, outcome: .tagged))
             } else {
@@ -61,10 +66,23 @@ public struct Preloader: Sendable {
             }
         }
         var bytesSent: Int64 = 0
-        if !toLoad.isEmpty {
-            let (outcomes, bytes) = try load(toLoad, platform: platform)
-            bytesSent = bytes
-            results += zip(toLoad, outcomes).map { PreloadResult(reference: $0.0, imageID: $0.1.manifest.config.digest, outcome: $1) }
+        var unpatched: [(ImageReference, StoredImage)] = []
+        let daemon = (try? engine.info().ID) ?? "unknown"
+        let fullOnly = store.cached(Bool.self, .daemons, key: Self.key(daemon)) == true
+        let daemonImages = toLoad.isEmpty || fullOnly ? [] : try imagesInDaemon()
+        for (reference, image) in toLoad {
+            if let (result, bytes) = try loadPatch(reference, image, daemonImages: daemonImages) {
+                results.append(result)
+                bytesSent += bytes
+            } else {
+                unpatched.append((reference, image))
+            }
+        }
+        if !unpatched.isEmpty {
+            let (outcomes, bytes) = try load(unpatched, platform: platform, daemon: daemon, daemonImages: daemonImages)
+            bytesSent += bytes
+            for (reference, image) in unpatched { try rememberTree(of: image, loadedAs: image.manifest.config.digest) }
+            results += zip(unpatched, outcomes).map { PreloadResult(reference: $0.0, imageID: $0.1.manifest.config.digest, outcome: $1) }
         }
         try verify(results)
         return PreloadSummary(results: results.sorted { $0.reference.description < $1.reference.description }, bytesSent: bytesSent)
@@ -89,11 +107,9 @@ public struct Preloader: Sendable {
 
     /// One docker-archive for every image; a delta first, and the full archive if the daemon
     /// refuses the delta (the containerd image store does), which is then remembered.
-    private func load(_ images: [(ImageReference, StoredImage)], platform: Platform) throws -> ([PreloadResult.Outcome], Int64) {
-        let daemon = (try? engine.info().ID) ?? "unknown"
-        let fullOnly = store.cached(Bool.self, .daemons, key: Self.key(daemon)) == true
-        let present = fullOnly ? [] : try layerChainsInDaemon()
-        let plan = DeltaPlan(images: images.map(\.1), daemonChains: present)
+    private func load(_ images: [(ImageReference, StoredImage)], platform: Platform, daemon: String,
+                      daemonImages: [DaemonImage]) throws -> ([PreloadResult.Outcome], Int64) {
+        let plan = DeltaPlan(images: images.map(\.1), daemonChains: Self.chains(of: daemonImages))
         if !plan.omitted.isEmpty {
             do {
                 let bytes = try send(images.map(\.0), platform: platform, omitting: plan.omitted)
@@ -124,15 +140,94 @@ public struct Preloader: Sendable {
         return counter.value
     }
 
-    /// Every chain of diff_ids (as prefixes) of every image the daemon holds.
-    private func layerChainsInDaemon() throws -> Set<[Digest]> {
+    typealias DaemonImage = (id: Digest, layers: [Digest])
+
+    /// Every chain of diff_ids (as prefixes) of the daemon's images.
+    private static func chains(of images: [DaemonImage]) -> Set<[Digest]> {
         var chains = Set<[Digest]>()
-        for summary in try engine.listImages() {
-            guard let layers = try engine.inspectImage(summary.Id)?.RootFS?.Layers else { continue }
-            let diffIDs = layers.compactMap { try? Digest(parsing: $0) }
+        for (_, diffIDs) in images {
             for length in 1...max(diffIDs.count, 1) where length <= diffIDs.count { chains.insert(Array(diffIDs.prefix(length))) }
         }
         return chains
+    }
+
+    private func imagesInDaemon() throws -> [DaemonImage] {
+        try engine.listImages().compactMap { summary in
+            guard let id = try? Digest(parsing: summary.Id), let layers = try engine.inspectImage(summary.Id)?.RootFS?.Layers else { return nil }
+            return (id, layers.compactMap { try? Digest(parsing: $0) })
+        }
+    }
+
+    // MARK: - Patches
+
+    /// Loads `image` as a patch on a daemon image whose tree is known (loaded or patched from
+    /// this store), trying those that share the most layers with it first; nil when none gives
+    /// an exact patch, or when the normal delta sends less than twice the patch (it keeps the
+    /// image's own ID and layers).
+    private func loadPatch(_ reference: ImageReference, _ image: StoredImage, daemonImages: [DaemonImage]) throws -> (PreloadResult, Int64)? {
+        let omitted = DeltaPlan(images: [image], daemonChains: Self.chains(of: daemonImages)).omitted
+        let deltaBytes = image.manifest.layers.filter { !omitted.contains($0.digest) }.reduce(Int64(0)) { $0 + $1.size }
+        let newLayers = Set(image.config.rootfs.diffIDs)
+        let candidates = daemonImages.compactMap { daemonImage -> (earlier: StoredImage, config: ImageConfig, shared: Int)? in
+            guard let manifest = treeLoaded(as: daemonImage.id), let earlier = try? store.image(manifest),
+                  let config = try? store.readJSON(ImageConfig.self, daemonImage.id), config.rootfs.diffIDs == daemonImage.layers else { return nil }
+            return (earlier, config, newLayers.intersection(earlier.config.rootfs.diffIDs).count)
+        }
+        var found: PreloadPatch?
+        for candidate in candidates.sorted(by: { $0.shared > $1.shared }) where candidate.shared > 0 {
+            found = try PreloadPatch.make(from: candidate.earlier, daemonConfig: candidate.config, to: image, store: store)
+            if found != nil { break }
+        }
+        guard let patch = found else { return nil }
+        defer { unlink(patch.layerPath) }
+        guard patch.layerSize * 2 < deltaBytes else { return nil }
+        let bytes: Int64
+        do { bytes = try send(patch, as: reference) } catch let error as DockerError where error.message.contains("no such file or directory") {
+            // The containerd image store wants every layer file; load() finds that out again and
+            // remembers it.
+            log?("the daemon refused the patch archive (\(error.message))")
+            return nil
+        }
+        // The next patch on this one reads its config (history, layers) from here.
+        _ = try store.putBlob(patch.config)
+        try rememberTree(of: image, loadedAs: patch.imageID)
+        log?("\(reference.familiarDescription): loaded as one layer of \(patch.layerSize) bytes on an earlier build the daemon holds")
+        return (PreloadResult(reference: reference, imageID: patch.imageID, outcome: .patched), bytes)
+    }
+
+    /// A docker-archive of the patched image: its config, the patch layer, and the daemon's own
+    /// layers listed but left out (the daemon has their chains, so it does not open them).
+    private func send(_ patch: PreloadPatch, as reference: ImageReference) throws -> Int64 {
+        let layerNames = patch.daemonLayers.map { "\($0.encoded)/layer.tar" } + ["patch/layer.tar"]
+        let manifest = try CanonicalJSON.encode([DockerArchiveManifest(config: "\(patch.imageID.encoded).json",
+                                                                       repoTags: [reference.familiarDescription], layers: layerNames)])
+        let counter = LockedValue<Int64>(0)
+        _ = try engine.load { write in
+            try withoutActuallyEscaping(write) { write in
+                let tar = try TarWriter(sink: ClosureSink { bytes in
+                    try write(bytes)
+                    counter.update { $0 += Int64(bytes.count) }
+                })
+                try tar.append(TarEntry(path: "manifest.json", kind: .file(size: Int64(manifest.count)), mode: 0o644, uid: 0, gid: 0, mtime: 0),
+                               contents: .bytes(manifest))
+                try tar.append(TarEntry(path: "\(patch.imageID.encoded).json", kind: .file(size: Int64(patch.config.count)), mode: 0o644,
+                                        uid: 0, gid: 0, mtime: 0), contents: .bytes(patch.config))
+                try tar.append(TarEntry(path: "patch/layer.tar", kind: .file(size: patch.layerSize), mode: 0o644, uid: 0, gid: 0, mtime: 0),
+                               contents: .file(path: patch.layerPath))
+                try tar.finish()
+            }
+        }
+        return counter.value
+    }
+
+    /// The stored manifest whose file tree the daemon's image `id` holds (loaded or patched by us).
+    private func treeLoaded(as id: Digest) -> Descriptor? {
+        guard let manifest = store.cached(Descriptor.self, .loaded, key: id.encoded), store.hasBlob(manifest.digest) else { return nil }
+        return manifest
+    }
+
+    private func rememberTree(of image: StoredImage, loadedAs id: Digest) throws {
+        try store.remember(image.manifestDescriptor, .loaded, key: id.encoded)
     }
 
     private func verify(_ results: [PreloadResult]) throws {

@@ -27,6 +27,11 @@ struct SourceItem: Sendable {
         return false
     }
 
+    var isDirectory: Bool {
+        if case .directory = kind { return true }
+        return false
+    }
+
     var name: String { contextPath.split(separator: "/").last.map(String.init) ?? "" }
 
     /// Describes the file at `diskPath` (not following a final symlink).

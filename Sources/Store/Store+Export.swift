@@ -16,6 +16,12 @@ public struct DockerArchiveManifest: Codable, Sendable {
     public var repoTags: [String]?
     public var layers: [String]
 
+    public init(config: String, repoTags: [String]?, layers: [String]) {
+        self.config = config
+        self.repoTags = repoTags
+        self.layers = layers
+    }
+
     enum CodingKeys: String, CodingKey {
         case config = "Config", repoTags = "RepoTags", layers = "Layers"
     }

@@ -23,10 +23,14 @@ public enum CacheKind: String, Sendable, CaseIterable {
     case layers
     /// Layer digest → the directories (and symlinks) the layer holds.
     case directories
+    /// Layer digest → the paths of everything but directories the layer holds.
+    case files
     /// Blob digest → registry/repository names known to hold it, for cross-repository mounts.
     case origins
     /// Docker daemon → whether it needs full archives (its image store refused a delta).
     case daemons
+    /// Image ID in a daemon → the manifest of the stored image whose file tree it holds.
+    case loaded
 }
 
 extension Store {
@@ -63,8 +67,8 @@ extension Store {
                 let key = String(name.dropLast(5))
                 let stale = switch kind {
                 case .layers: cachedLayer(key: key) == nil
-                case .directories, .origins: (try? Digest(parsing: "sha256:\(key)")).map(hasBlob) != true
-                case .daemons: false
+                case .directories, .files, .origins: (try? Digest(parsing: "sha256:\(key)")).map(hasBlob) != true
+                case .daemons, .loaded: false
                 }
                 if stale { unlink("\(dir)/\(name)") }
             }

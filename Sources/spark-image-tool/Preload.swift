@@ -79,6 +79,7 @@ extension Root {
                 case .skipped: "already loaded"
                 case .tagged: "tagged (the daemon had the image)"
                 case .delta(let sent, let total): "loaded: \(sent) of \(total) layers sent"
+                case .patched: "loaded: one patch layer on an earlier build in the daemon"
                 case .full: "loaded: full archive"
                 }
                 print("\(result.reference.familiarDescription) \(result.imageID.encoded.prefix(12)): \(how)")

@@ -67,6 +67,43 @@ struct PreloadTests {
         }
     }
 
+    /// With split jars, a jar added early in the name order changes an early layer, and Docker
+    /// would load every layer after it; preload sends one patch layer instead. The container then
+    /// sees exactly the new jars (the added one, not the removed one), and preloading again sends
+    /// nothing.
+    @Test func aChangedEarlyJarGroupIsLoadedAsOnePatchLayer() throws {
+        guard let docker = try TestServices.docker() else { return }
+        try Self.built { built, image in
+            defer { _ = try? docker.run(["rmi", "-f", image]) }
+            let jars = built.spark.home.appending(path: "jars")
+            for index in 0..<256 {
+                try SparkFixture.pseudoRandomBytes(count: 10_000, seed: "dep-\(index)").write(to: jars.appending(path: "dep-\(index).jar"))
+            }
+            let tag = String(image.split(separator: ":").last!)
+            let build = ["build", "--spark-home", built.spark.home.path, "-r", "localhost:5000/preload", "-t", tag,
+                         "--base", "rootfs:\(built.base.path)", "--split-layers-over", "100k"]
+            try built.tool.run(build).check()
+            try built.tool.run(["preload", "--host", docker.host, image]).check()
+
+            try SparkFixture.pseudoRandomBytes(count: 50_000, seed: "added").write(to: jars.appending(path: "aaa-added.jar"))
+            try FileManager.default.removeItem(at: jars.appending(path: "dep-7.jar"))
+            try built.tool.run(build).check()
+            let patched = try built.tool.run(["preload", "--host", docker.host, image]).check()
+            #expect(patched.stdout.contains("one patch layer"), "\(patched)")
+            let sent = try #require(Self.bytesSent(patched))
+            #expect(sent < 256 * 10_000 / 2, "sent \(sent) bytes")
+
+            let listing = try docker.run(["run", "--rm", "--network", "none", "--entrypoint", "sh", image, "-c",
+                                          "ls /opt/spark/jars; md5sum /opt/spark/jars/aaa-added.jar | cut -d' ' -f1"]).check()
+            let expected = try FileManager.default.contentsOfDirectory(atPath: jars.path).sorted()
+            let md5 = try Command.run("md5sum", [jars.appending(path: "aaa-added.jar").path]).check().stdout.prefix(32)
+            #expect(listing.stdout.split(separator: "\n").map(String.init) == expected + [String(md5)], "\(listing)")
+
+            let again = try built.tool.run(["preload", "--host", docker.host, image]).check()
+            #expect(again.stdout.contains("already loaded") && Self.bytesSent(again) == 0, "\(again)")
+        }
+    }
+
     @Test func minikubeIsReachedThroughItsDockerEnv() throws {
         guard let docker = try TestServices.dockerTLS(), let host = try TestServices.require(.dockerTLSHost),
               let certs = try TestServices.require(.dockerCertPath) else { return }
