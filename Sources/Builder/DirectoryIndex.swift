@@ -80,6 +80,7 @@ struct DirectoryIndex: Sendable {
 
     /// Records what a layer built here holds, so its listings never have to be read back.
     static func remember(_ layerEntries: [LayerEntry], digest: Digest, store: Store) throws {
+        guard !store.isCached(.directories, key: digest.encoded) || !store.isCached(.files, key: digest.encoded) else { return }
         let listing = layerEntries.reduce(into: [String: Info]()) { listing, entry in listing[entry.imagePath] = Info(entry.item) }
         try store.remember(listing, .directories, key: digest.encoded)
         let files = layerEntries.filter { !$0.item.isDirectory }.map(\.imagePath).sorted()

@@ -49,6 +49,10 @@ extension Store {
         return try? CanonicalJSON.decode(type, from: data)
     }
 
+    public func isCached(_ kind: CacheKind, key: String) -> Bool {
+        FileManager.default.fileExists(atPath: cachePath(kind, key))
+    }
+
     public func remember<T: Encodable>(_ value: T, _ kind: CacheKind, key: String) throws(StoreError) {
         let path = cachePath(kind, key)
         do {
