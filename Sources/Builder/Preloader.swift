@@ -81,7 +81,7 @@ public struct Preloader: Sendable {
         if !unpatched.isEmpty {
             let (outcomes, bytes) = try load(unpatched, platform: platform, daemon: daemon, daemonImages: daemonImages)
             bytesSent += bytes
-            for (reference, image) in unpatched { try rememberTree(of: image, loadedAs: image.manifest.config.digest) }
+            for (_, image) in unpatched { try rememberTree(of: image, loadedAs: image.manifest.config.digest) }
             results += zip(unpatched, outcomes).map { PreloadResult(reference: $0.0, imageID: $0.1.manifest.config.digest, outcome: $1) }
         }
         try verify(results)
