@@ -1,3 +1,4 @@
+import Archive
 import OCI
 import Store
 
@@ -19,6 +20,15 @@ struct DirectoryIndex: Sendable {
             case .directory: self.init(mode: item.mode, uid: item.uid, gid: item.gid, isSymlink: false)
             case .symlink: self.init(mode: 0o777, uid: 0, gid: 0, isSymlink: true)
             case .file: return nil
+            }
+        }
+
+        /// nil for files and the rest, which the index does not track.
+        init?(_ entry: TarEntry) {
+            switch entry.kind {
+            case .directory: self.init(mode: entry.mode, uid: entry.uid, gid: entry.gid, isSymlink: false)
+            case .symlink: self.init(mode: 0o777, uid: 0, gid: 0, isSymlink: true)
+            case .file, .hardlink, .special: return nil
             }
         }
 

@@ -59,11 +59,7 @@ final class LayerListingScan: @unchecked Sendable {
             while let entry = try reader.next() {
                 last = CopyPlanner.clean(entry.path)
                 count += 1
-                switch entry.kind {
-                case .directory: batch.append((last, DirectoryIndex.Info(mode: entry.mode, uid: entry.uid, gid: entry.gid, isSymlink: false)))
-                case .symlink: batch.append((last, DirectoryIndex.Info(mode: 0o777, uid: 0, gid: 0, isSymlink: true)))
-                case .file, .hardlink, .special: break
-                }
+                if let info = DirectoryIndex.Info(entry) { batch.append((last, info)) }
                 // Publishing every few hundred entries keeps the lock out of the way.
                 if count % 256 == 0 { publish(&batch, position: last) }
             }

@@ -133,13 +133,9 @@ struct LayerPaths {
         let reader = try TarReader(path: store.blobPath(digest))
         while let entry = try reader.next() {
             let path = CopyPlanner.clean(entry.path)
-            switch entry.kind {
-            case .directory: listing[path] = DirectoryIndex.Info(mode: entry.mode, uid: entry.uid, gid: entry.gid, isSymlink: false)
-            case .symlink:
-                listing[path] = DirectoryIndex.Info(mode: 0o777, uid: 0, gid: 0, isSymlink: true)
-                files.append(path)
-            case .file, .hardlink, .special: files.append(path)
-            }
+            let info = DirectoryIndex.Info(entry)
+            listing[path] = info
+            if info?.isSymlink != false { files.append(path) }
         }
         try store.remember(listing, .directories, key: digest.encoded)
         try store.remember(files.sorted(), .files, key: digest.encoded)
