@@ -91,7 +91,9 @@ public final class LayerWriter {
         case .gzip(let level, _): try GzipSink(next: compressed, codec: GzipCodec(level: level))
         case .zstd(let level, _): try ZstdSink(next: compressed, codec: ZstdCodec(level: level))
         }
-        return (HashingSink(next: compressor ?? compressed), compressed, compressor)
+        // Uncompressed, the blob is the tar: one hash gives both digests.
+        guard let compressor else { return (compressed, compressed, nil) }
+        return (HashingSink(next: compressor), compressed, compressor)
     }
 
     private static func digests(_ uncompressed: HashingSink, _ compressed: HashingSink) -> LayerDigests {
