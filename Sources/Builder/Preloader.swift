@@ -70,8 +70,9 @@ public struct Preloader: Sendable {
         let daemon = (try? engine.info().ID) ?? "unknown"
         let fullOnly = store.cached(Bool.self, .daemons, key: Self.key(daemon)) == true
         let daemonImages = toLoad.isEmpty || fullOnly ? [] : try imagesInDaemon()
+        let daemonChains = Self.chains(of: daemonImages)
         for (reference, image) in toLoad {
-            if let (result, bytes) = try loadPatch(reference, image, daemonImages: daemonImages) {
+            if let (result, bytes) = try loadPatch(reference, image, daemonImages: daemonImages, daemonChains: daemonChains) {
                 results.append(result)
                 bytesSent += bytes
             } else {
@@ -79,7 +80,7 @@ public struct Preloader: Sendable {
             }
         }
         if !unpatched.isEmpty {
-            let (outcomes, bytes) = try load(unpatched, platform: platform, daemon: daemon, daemonImages: daemonImages)
+            let (outcomes, bytes) = try load(unpatched, platform: platform, daemon: daemon, daemonChains: daemonChains)
             bytesSent += bytes
             for (_, image) in unpatched { try rememberTree(of: image, loadedAs: image.manifest.config.digest) }
             results += zip(unpatched, outcomes).map { PreloadResult(reference: $0.0, imageID: $0.1.manifest.config.digest, outcome: $1) }
@@ -108,15 +109,13 @@ public struct Preloader: Sendable {
     /// One docker-archive for every image; a delta first, and the full archive if the daemon
     /// refuses the delta (the containerd image store does), which is then remembered.
     private func load(_ images: [(ImageReference, StoredImage)], platform: Platform, daemon: String,
-                      daemonImages: [DaemonImage]) throws -> ([PreloadResult.Outcome], Int64) {
-        let plan = DeltaPlan(images: images.map(\.1), daemonChains: Self.chains(of: daemonImages))
+                      daemonChains: Set<[Digest]>) throws -> ([PreloadResult.Outcome], Int64) {
+        let plan = DeltaPlan(images: images.map(\.1), daemonChains: daemonChains)
         if !plan.omitted.isEmpty {
             do {
                 let bytes = try send(images.map(\.0), platform: platform, omitting: plan.omitted)
                 return (plan.layersSent.map { .delta(layersSent: $0.sent, layersTotal: $0.total) }, bytes)
-            } catch let error as DockerError where error.message.contains("no such file or directory") {
-                // A daemon whose image store wants every layer file (the containerd store) says so
-                // this way; any other failure is the archive's or the daemon's and is reported.
+            } catch let error as DockerError where Self.refusesOmittedLayers(error) {
                 log?("the daemon refused the delta archive (\(error.message)); sending the full archive, and always will to this daemon")
                 try? store.remember(true, .daemons, key: Self.key(daemon))
             }
@@ -138,6 +137,12 @@ public struct Preloader: Sendable {
             }
         }
         return counter.value
+    }
+
+    /// A daemon whose image store wants every layer file (the containerd store) says so this
+    /// way; any other failure is the archive's or the daemon's and is reported.
+    private static func refusesOmittedLayers(_ error: DockerError) -> Bool {
+        error.message.contains("no such file or directory")
     }
 
     typealias DaemonImage = (id: Digest, layers: [Digest])
@@ -164,8 +169,9 @@ public struct Preloader: Sendable {
     /// this store), trying those that share the most layers with it first; nil when none gives
     /// an exact patch, or when the normal delta sends less than twice the patch (it keeps the
     /// image's own ID and layers).
-    private func loadPatch(_ reference: ImageReference, _ image: StoredImage, daemonImages: [DaemonImage]) throws -> (PreloadResult, Int64)? {
-        let omitted = DeltaPlan(images: [image], daemonChains: Self.chains(of: daemonImages)).omitted
+    private func loadPatch(_ reference: ImageReference, _ image: StoredImage, daemonImages: [DaemonImage],
+                           daemonChains: Set<[Digest]>) throws -> (PreloadResult, Int64)? {
+        let omitted = DeltaPlan(images: [image], daemonChains: daemonChains).omitted
         let deltaBytes = image.manifest.layers.filter { !omitted.contains($0.digest) }.reduce(Int64(0)) { $0 + $1.size }
         let newLayers = Set(image.config.rootfs.diffIDs)
         let candidates = daemonImages.compactMap { daemonImage -> (earlier: StoredImage, config: ImageConfig, shared: Int)? in
@@ -182,9 +188,8 @@ public struct Preloader: Sendable {
         defer { unlink(patch.layerPath) }
         guard patch.layerSize * 2 < deltaBytes else { return nil }
         let bytes: Int64
-        do { bytes = try send(patch, as: reference) } catch let error as DockerError where error.message.contains("no such file or directory") {
-            // The containerd image store wants every layer file; load() finds that out again and
-            // remembers it.
+        do { bytes = try send(patch, as: reference) } catch let error as DockerError where Self.refusesOmittedLayers(error) {
+            // load() finds that out again and remembers it.
             log?("the daemon refused the patch archive (\(error.message))")
             return nil
         }
