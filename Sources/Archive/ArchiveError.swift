@@ -1,5 +1,7 @@
+import Support
+
 /// Errors from reading or writing archives and compressed streams. The message names the file.
-public struct ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct ArchiveError: HintedError, Equatable, Sendable {
     public var path: String?
     public var message: String
 
@@ -7,6 +9,8 @@ public struct ArchiveError: Error, Equatable, Sendable, CustomStringConvertible 
         self.path = path
         self.message = message
     }
+
+    public var hint: String? { nil }
 
     public var description: String { path.map { "\($0): \(message)" } ?? message }
 }

@@ -1,6 +1,7 @@
 import Archive
 import Foundation
 import OCI
+import Support
 
 public enum ExportFormat: String, CaseIterable, Sendable {
     /// An OCI image layout in a tar, as skopeo's `oci-archive:` reads it.
@@ -35,7 +36,7 @@ extension Store {
         do {
             try export(references, format: format, into: try FileSink(creating: temporary), platform: platform)
             guard rename(temporary, path) == 0 else {
-                throw StoreError.io(path, "cannot rename into place: \(String(cString: strerror(errno)))")
+                throw StoreError.io(path, "cannot rename into place: \(errnoDescription())")
             }
         } catch {
             unlink(temporary)

@@ -1,6 +1,7 @@
 import Archive
 import Foundation
 import OCI
+import Support
 
 /// The local image store: an OCI image layout (`oci-layout`, `index.json`, `blobs/sha256/`).
 /// Blobs are written under a temporary name in `ingest/` and renamed to their digest only once
@@ -107,13 +108,13 @@ public struct Store: Sendable {
         if FileManager.default.fileExists(atPath: final) {
             unlink(temporary)
         } else if rename(temporary, final) != 0 {
-            throw StoreError.io(final, "cannot rename blob into place: \(String(cString: strerror(errno)))")
+            throw StoreError.io(final, "cannot rename blob into place: \(errnoDescription())")
         }
     }
 
     private func create() throws(StoreError) {
         do {
-            for dir in ["blobs/sha256", "ingest", "cache/layers"] {
+            for dir in ["blobs/sha256", "ingest", "cache"] {
                 try FileManager.default.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true)
             }
             try writeAtomically(CanonicalJSON.encode(ImageIndex(mediaType: MediaType.ociIndex, manifests: [])), to: "\(root)/index.json")
@@ -138,7 +139,7 @@ public struct Store: Sendable {
         }
         guard rename(temporary, path) == 0 else {
             unlink(temporary)
-            throw .io(path, "cannot replace: \(String(cString: strerror(errno)))")
+            throw .io(path, "cannot replace: \(errnoDescription())")
         }
     }
 }

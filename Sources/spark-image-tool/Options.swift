@@ -1,5 +1,4 @@
 import ArgumentParser
-import Builder
 import Foundation
 import OCI
 import Store

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Builder
+import Distribution
+import Preload
 import DockerEngine
 import Foundation
 import OCI

@@ -1,4 +1,5 @@
-import Builder
+import Build
+import Distribution
 import Foundation
 
 /// Shows build events: a live line per layer with bytes and rate on a terminal, plain lines

@@ -2,6 +2,7 @@ import Archive
 import Dockerfile
 import Foundation
 import Spark
+import Support
 
 /// The files a COPY can see: a virtual tree laid out by mounts (the Spark distribution plus our
 /// overlays), filtered by `.dockerignore`. Paths are relative to the context root, without "/".
@@ -38,7 +39,7 @@ struct BuildContext: Sendable {
             switch resolved.mount.source {
             case .bytes(let bytes, let mode):
                 return SourceItem(contextPath: path, kind: .file(size: Int64(bytes.count)), mode: mode, uid: 0, gid: 0,
-                                  contents: .bytes(bytes), identity: "bytes:\(LayerBuilder.hash(bytes))", hardlinkKey: nil)
+                                  contents: .bytes(bytes), identity: "bytes:\(SHA256Hex.of(bytes))", hardlinkKey: nil)
             case .emptyDirectory(let mode):
                 return virtualDirectory(path, mode: mode)
             case .directory, .file:

@@ -2,6 +2,7 @@ import Archive
 import Foundation
 import OCI
 import Store
+import Support
 
 /// Reads the directories and symlinks of one base layer from its tar headers on a background
 /// thread, so that the build does not wait for all of a 300 MB base to be inflated before its
@@ -13,7 +14,7 @@ import Store
 /// An answer given early is a bet on that order. `finish()` reads to the end and says whether
 /// every early answer held; a build that lost the bet is built again from the complete listing.
 final class LayerListingScan: @unchecked Sendable {
-    typealias Listing = [String: DirectoryIndex.Info]
+    typealias Listing = [String: PathInfo]
 
     let digest: Digest
     private let condition = NSCondition()
@@ -22,7 +23,7 @@ final class LayerListingScan: @unchecked Sendable {
     private var position: [Substring]?
     private var done = false
     private var failure: (any Error)?
-    private var answers: [String: DirectoryIndex.Info?] = [:]
+    private var answers: [String: PathInfo?] = [:]
 
     init(digest: Digest, store: Store) {
         self.digest = digest
@@ -31,7 +32,7 @@ final class LayerListingScan: @unchecked Sendable {
     }
 
     /// What the layer holds at `path`, once the scan has reached it or the end.
-    func info(at path: String) -> DirectoryIndex.Info? {
+    func info(at path: String) -> PathInfo? {
         let components = path.split(separator: "/")
         condition.lock()
         defer { condition.unlock() }
@@ -53,13 +54,13 @@ final class LayerListingScan: @unchecked Sendable {
     private func scan(_ path: String) {
         do {
             let reader = try TarReader(path: path)
-            var batch: [(String, DirectoryIndex.Info)] = []
+            var batch: [(String, PathInfo)] = []
             var last = ""
             var count = 0
             while let entry = try reader.next() {
-                last = CopyPlanner.clean(entry.path)
+                last = ImagePath.relative(entry.path)
                 count += 1
-                if let info = DirectoryIndex.Info(entry) { batch.append((last, info)) }
+                if let info = PathInfo(entry) { batch.append((last, info)) }
                 // Publishing every few hundred entries keeps the lock out of the way.
                 if count % 256 == 0 { publish(&batch, position: last) }
             }
@@ -73,7 +74,7 @@ final class LayerListingScan: @unchecked Sendable {
         }
     }
 
-    private func publish(_ batch: inout [(String, DirectoryIndex.Info)], position last: String, done: Bool = false) {
+    private func publish(_ batch: inout [(String, PathInfo)], position last: String, done: Bool = false) {
         condition.lock()
         for (path, info) in batch { listing[path] = info }
         position = last.split(separator: "/")

@@ -3,6 +3,8 @@ import HTTP
 import OCI
 import Registry
 import Store
+import Support
+import Synchronization
 
 /// Progress of pushes and pulls.
 public enum TransferEvent: Sendable {
@@ -17,13 +19,17 @@ public typealias TransferEventHandler = @Sendable (TransferEvent) -> Void
 
 /// One HTTP client and one registry client per registry for a whole command, and what each
 /// registry is known to hold, so spark-py can mount the layers spark just pushed.
-public final class RegistrySession: @unchecked Sendable {
+public final class RegistrySession: Sendable {
     public let options: RegistryOptions
     let http: HTTPClient
     let store: Store
     let events: TransferEventHandler
-    private let lock = NSLock()
-    private var clients: [String: RegistryClient] = [:]
+    private let clients = Mutex<[String: RegistryClient]>([:])
+    /// Serialises read-modify-write of the origins cache.
+    private let originsLock = Mutex(())
+
+    /// Blob digest → registry/repository names known to hold it, for cross-repository mounts.
+    static let origins = CacheShelf<[String]>("origins", lifetime: .whileBlobExists)
 
     public init(options: RegistryOptions, store: Store, events: @escaping TransferEventHandler) {
         var configuration = HTTPClientConfiguration()
@@ -35,7 +41,7 @@ public final class RegistrySession: @unchecked Sendable {
     }
 
     public func client(for registry: String) -> RegistryClient {
-        lock.withLock {
+        clients.withLock { clients in
             if let client = clients[registry] { return client }
             let client = RegistryClient(registry: registry, options: options, http: http)
             clients[registry] = client
@@ -45,7 +51,7 @@ public final class RegistrySession: @unchecked Sendable {
 
     /// Repositories of `registry` known to hold the blob (pushed or pulled by this tool).
     func origins(of digest: Digest, in registry: String) -> [String] {
-        (store.cached([String].self, .origins, key: digest.encoded) ?? []).compactMap { origin in
+        (store.cached(Self.origins, key: digest.encoded) ?? []).compactMap { origin in
             guard origin.hasPrefix(registry + "/") else { return nil }
             return String(origin.dropFirst(registry.count + 1))
         }
@@ -53,11 +59,11 @@ public final class RegistrySession: @unchecked Sendable {
 
     func remember(_ digest: Digest, in registry: String, repository: String) {
         let origin = "\(registry)/\(repository)"
-        lock.withLock {
-            var known = store.cached([String].self, .origins, key: digest.encoded) ?? []
+        originsLock.withLock { _ in
+            var known = store.cached(Self.origins, key: digest.encoded) ?? []
             guard !known.contains(origin) else { return }
             known.append(origin)
-            try? store.remember(Array(known.suffix(16)), .origins, key: digest.encoded)
+            try? store.remember(Array(known.suffix(16)), on: Self.origins, key: digest.encoded)
         }
     }
 }

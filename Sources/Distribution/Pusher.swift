@@ -2,6 +2,7 @@ import Foundation
 import OCI
 import Registry
 import Store
+import Support
 
 public struct PushResult: Sendable {
     public var references: [ImageReference]
@@ -40,7 +41,7 @@ public struct Pusher: Sendable {
         _ = try client.base()
         let manifests = try manifestsToPush(descriptor)
         let blobs = try uniqueBlobs(of: manifests.map(\.manifest))
-        let counts = LockedValue((uploaded: 0, bytes: Int64(0), mounted: 0, skipped: 0))
+        let counts = Locked((uploaded: 0, bytes: Int64(0), mounted: 0, skipped: 0))
         try concurrently(blobs, width: session.options.jobs) { blob in
             let outcome = try ahead?.outcome(of: blob.digest, registry: registry, repository: repository)
                 ?? pushBlob(digest: blob.digest, size: blob.size, client: client, repository: repository)

@@ -3,6 +3,7 @@ import DockerEngine
 import Foundation
 import OCI
 import Store
+import Support
 
 public struct PreloadResult: Sendable {
     public enum Outcome: Sendable, Equatable {
@@ -35,10 +36,15 @@ public struct Preloader: Sendable {
     public let store: Store
     public let engine: EngineClient
     /// Fetches images the store lacks; nil keeps preload to what is stored.
-    public let puller: Puller?
+    public let puller: (any ImageFetching)?
     public let log: (@Sendable (String) -> Void)?
 
-    public init(store: Store, engine: EngineClient, puller: Puller?, log: (@Sendable (String) -> Void)? = nil) {
+    /// Docker daemon → whether it needs full archives (its image store refused a delta).
+    static let fullArchivesOnly = CacheShelf<Bool>("preload-full-archives", lifetime: .kept)
+    /// Image ID in a daemon → the manifest of the stored image whose file tree it holds.
+    static let treesLoaded = CacheShelf<Descriptor>("preload-trees", lifetime: .kept)
+
+    public init(store: Store, engine: EngineClient, puller: (any ImageFetching)?, log: (@Sendable (String) -> Void)? = nil) {
         self.store = store
         self.engine = engine
         self.puller = puller
@@ -68,7 +74,7 @@ public struct Preloader: Sendable {
         var bytesSent: Int64 = 0
         var unpatched: [(ImageReference, StoredImage)] = []
         let daemon = (try? engine.info().ID) ?? "unknown"
-        let fullOnly = store.cached(Bool.self, .daemons, key: Self.key(daemon)) == true
+        let fullOnly = store.cached(Self.fullArchivesOnly, key: Self.key(daemon)) == true
         let daemonImages = toLoad.isEmpty || fullOnly ? [] : try imagesInDaemon()
         let daemonChains = Self.chains(of: daemonImages)
         for (reference, image) in toLoad {
@@ -100,7 +106,7 @@ public struct Preloader: Sendable {
             if platform.matches(image.config.platform) { return image }
         }
         guard let puller else {
-            throw BuildError("\(reference.familiarDescription) is not in the local store", hint: "build or pull it first")
+            throw PreloadError("\(reference.familiarDescription) is not in the local store", hint: "build or pull it first")
         }
         log?("\(reference.familiarDescription) is not in the local store for \(platform): pulling it")
         return try store.image(try puller.pull(reference, platform: platform), platform: platform)
@@ -117,7 +123,7 @@ public struct Preloader: Sendable {
                 return (plan.layersSent.map { .delta(layersSent: $0.sent, layersTotal: $0.total) }, bytes)
             } catch let error as DockerError where Self.refusesOmittedLayers(error) {
                 log?("the daemon refused the delta archive (\(error.message)); sending the full archive, and always will to this daemon")
-                try? store.remember(true, .daemons, key: Self.key(daemon))
+                try? store.remember(true, on: Self.fullArchivesOnly, key: Self.key(daemon))
             }
         }
         let bytes = try send(images.map(\.0), platform: platform, omitting: [])
@@ -125,7 +131,7 @@ public struct Preloader: Sendable {
     }
 
     private func send(_ references: [ImageReference], platform: Platform, omitting: Set<Digest>) throws -> Int64 {
-        let counter = LockedValue<Int64>(0)
+        let counter = Locked<Int64>(0)
         let store = self.store
         _ = try engine.load { write in
             try withoutActuallyEscaping(write) { write in
@@ -206,7 +212,7 @@ public struct Preloader: Sendable {
         let layerNames = patch.daemonLayers.map { "\($0.encoded)/layer.tar" } + ["patch/layer.tar"]
         let manifest = try CanonicalJSON.encode([DockerArchiveManifest(config: "\(patch.imageID.encoded).json",
                                                                        repoTags: [reference.familiarDescription], layers: layerNames)])
-        let counter = LockedValue<Int64>(0)
+        let counter = Locked<Int64>(0)
         _ = try engine.load { write in
             try withoutActuallyEscaping(write) { write in
                 let tar = try TarWriter(sink: ClosureSink { bytes in
@@ -227,19 +233,19 @@ public struct Preloader: Sendable {
 
     /// The stored manifest whose file tree the daemon's image `id` holds (loaded or patched by us).
     private func treeLoaded(as id: Digest) -> Descriptor? {
-        guard let manifest = store.cached(Descriptor.self, .loaded, key: id.encoded), store.hasBlob(manifest.digest) else { return nil }
+        guard let manifest = store.cached(Self.treesLoaded, key: id.encoded), store.hasBlob(manifest.digest) else { return nil }
         return manifest
     }
 
     private func rememberTree(of image: StoredImage, loadedAs id: Digest) throws {
-        try store.remember(image.manifestDescriptor, .loaded, key: id.encoded)
+        try store.remember(image.manifestDescriptor, on: Self.treesLoaded, key: id.encoded)
     }
 
     private func verify(_ results: [PreloadResult]) throws {
         for result in results {
             let found = try engine.inspectImage(result.reference.familiarDescription)?.Id
             guard found == result.imageID.description else {
-                throw BuildError("after loading, the daemon reports \(found ?? "no image") for \(result.reference.familiarDescription), not \(result.imageID)",
+                throw PreloadError("after loading, the daemon reports \(found ?? "no image") for \(result.reference.familiarDescription), not \(result.imageID)",
                                  hint: "load it again; if this repeats, `docker rmi` the tag and retry")
             }
         }
@@ -253,7 +259,7 @@ public struct Preloader: Sendable {
     }
 
     static func key(_ daemonID: String) -> String {
-        LayerBuilder.hash("daemon-\(daemonID)")
+        SHA256Hex.of("daemon-\(daemonID)")
     }
 }
 

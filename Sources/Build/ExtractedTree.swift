@@ -4,6 +4,7 @@ import Foundation
 import OCI
 import Spark
 import Store
+import Support
 
 /// Layers (or an ADDed tar) unpacked into a temporary directory, so that COPY --from and ADD can
 /// read them like a build context. Tar headers keep the authority on modes and owners.
@@ -30,7 +31,7 @@ final class ExtractedTree {
     func apply(layerAt path: String, keepingOnly prefixes: [String]) throws {
         let reader = try TarReader(path: path)
         while let entry = try reader.next() {
-            let relative = CopyPlanner.clean(entry.path)
+            let relative = ImagePath.relative(entry.path)
             guard !relative.isEmpty, Self.isSafe(entry.path) else { continue }
             guard prefixes.contains(where: { $0.isEmpty || relative == $0 || relative.hasPrefix($0 + "/") || $0.hasPrefix(relative + "/") }) else { continue }
             let name = (relative as NSString).lastPathComponent
@@ -62,12 +63,12 @@ final class ExtractedTree {
             try reader.readData { try sink.write($0) }
             try sink.finish()
         case .symlink(let link):
-            guard symlink(link, target) == 0 else { throw BuildError("cannot unpack symlink \(relative): \(String(cString: strerror(errno)))") }
+            guard symlink(link, target) == 0 else { throw BuildError("cannot unpack symlink \(relative): \(errnoDescription())") }
         case .special:
             // COPY --from of device files is out of scope; they are left out of the tree.
             return
         case .hardlink(let link):
-            guard Self.isSafe(link), Glibc.link("\(directory)/\(CopyPlanner.clean(link))", target) == 0 else {
+            guard Self.isSafe(link), Glibc.link("\(directory)/\(ImagePath.relative(link))", target) == 0 else {
                 throw BuildError("cannot unpack hard link \(relative) -> \(link)")
             }
         }
@@ -97,7 +98,7 @@ extension ExtractedTree {
     static func unpack(_ layers: [Descriptor], from store: Store, sources: [String]) throws -> ExtractedTree {
         let tree = try ExtractedTree(parent: "\(store.root)/ingest")
         let prefixes = sources.map { source -> String in
-            let clean = CopyPlanner.clean(source)
+            let clean = ImagePath.relative(source)
             // A glob's fixed leading directories bound what it can match.
             let fixed = clean.split(separator: "/").prefix { !PathPattern.hasMeta(String($0)) }
             return fixed.joined(separator: "/")

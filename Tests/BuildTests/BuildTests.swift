@@ -1,4 +1,4 @@
-@testable import Builder
+@testable import Build
 import Dockerfile
 import OCI
 import Testing

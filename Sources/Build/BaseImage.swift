@@ -2,6 +2,7 @@ import Archive
 import Foundation
 import OCI
 import Store
+import Support
 
 /// Where a base image comes from, as written after FROM or with --base.
 enum BaseSource: Equatable, Sendable {
@@ -64,7 +65,7 @@ struct BaseImporter: Sendable {
     let store: Store
     let settings: LayerSettings
     let platform: Platform
-    let puller: Puller?
+    let puller: (any ImageFetching)?
     let pullPolicy: PullPolicy
 
     func importBase(_ source: BaseSource) throws -> BaseImage {
@@ -239,7 +240,7 @@ struct BaseImporter: Sendable {
     private func fromRootfs(file: String) throws -> BaseImage {
         let item = try SourceItem.fromDisk(file, contextPath: file)
         guard case .file = item.kind else { throw BuildError("rootfs:\(file) is not a regular file") }
-        let key = "rootfs-" + LayerBuilder.hash("rootfs-v2\n\(file)\n\(item.identity)\n\(settings.compression.rawValue):\(settings.level)")
+        let key = "rootfs-" + SHA256Hex.of("rootfs-v2\n\(file)\n\(item.identity)\n\(settings.compression.rawValue):\(settings.level)")
         var layer = store.cachedLayer(key: key)
         if layer == nil {
             let digests = try LayerWriter.importTarball(at: file, into: store, compression: settings.streamCompression)

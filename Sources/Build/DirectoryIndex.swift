@@ -8,37 +8,7 @@ import Store
 /// (Docker 20.10 uses 0600, which locks out a non-root user), and a blind 0755 would clobber
 /// directories such as /tmp.
 struct DirectoryIndex: Sendable {
-    struct Info: Codable, Sendable, Equatable {
-        var mode: UInt32
-        var uid: Int
-        var gid: Int
-        var isSymlink: Bool
-
-        /// nil for files, which the index does not track.
-        init?(_ item: SourceItem) {
-            switch item.kind {
-            case .directory: self.init(mode: item.mode, uid: item.uid, gid: item.gid, isSymlink: false)
-            case .symlink: self.init(mode: 0o777, uid: 0, gid: 0, isSymlink: true)
-            case .file: return nil
-            }
-        }
-
-        /// nil for files and the rest, which the index does not track.
-        init?(_ entry: TarEntry) {
-            switch entry.kind {
-            case .directory: self.init(mode: entry.mode, uid: entry.uid, gid: entry.gid, isSymlink: false)
-            case .symlink: self.init(mode: 0o777, uid: 0, gid: 0, isSymlink: true)
-            case .file, .hardlink, .special: return nil
-            }
-        }
-
-        init(mode: UInt32, uid: Int, gid: Int, isSymlink: Bool) {
-            self.mode = mode
-            self.uid = uid
-            self.gid = gid
-            self.isSymlink = isSymlink
-        }
-    }
+    typealias Info = PathInfo
 
     /// One base layer's listing: from the store's cache, or being read by a scan.
     private enum BaseLayer {
@@ -59,7 +29,7 @@ struct DirectoryIndex: Sendable {
     /// Each base layer's listing from the store's cache, or from a scan of the layer started now.
     init(layers: [Descriptor], store: Store) {
         baseLayers = layers.map { layer in
-            if let cached = store.cached([String: Info].self, .directories, key: layer.digest.encoded) { return .listed(cached) }
+            if let cached = store.cachedDirectories(ofLayer: layer.digest) { return .listed(cached) }
             return .scanning(LayerListingScan(digest: layer.digest, store: store))
         }
     }
@@ -82,7 +52,7 @@ struct DirectoryIndex: Sendable {
         var held = true
         for case .scanning(let scan) in baseLayers {
             let (listing, answersHeld) = try scan.finish()
-            try store.remember(listing, .directories, key: scan.digest.encoded)
+            try store.rememberDirectories(listing, ofLayer: scan.digest)
             held = held && answersHeld
         }
         guard held else { throw ScanOrderMiss() }
@@ -90,11 +60,10 @@ struct DirectoryIndex: Sendable {
 
     /// Records what a layer built here holds, so its listings never have to be read back.
     static func remember(_ layerEntries: [LayerEntry], digest: Digest, store: Store) throws {
-        guard !store.isCached(.directories, key: digest.encoded) || !store.isCached(.files, key: digest.encoded) else { return }
-        let listing = layerEntries.reduce(into: [String: Info]()) { listing, entry in listing[entry.imagePath] = Info(entry.item) }
-        try store.remember(listing, .directories, key: digest.encoded)
-        let files = layerEntries.filter { !$0.item.isDirectory }.map(\.imagePath).sorted()
-        try store.remember(files, .files, key: digest.encoded)
+        guard !store.hasListing(ofLayer: digest) else { return }
+        let directories = layerEntries.reduce(into: [String: Info]()) { listing, entry in listing[entry.imagePath] = Info(entry.item) }
+        let files = layerEntries.filter { !$0.item.isDirectory }.map(\.imagePath)
+        try store.rememberListing(LayerListing(directoriesAndSymlinks: directories, nonDirectories: files), ofLayer: digest)
     }
 
     /// Lays a new layer's entries over the index; a file replaces whatever was at its path.
@@ -122,5 +91,16 @@ struct DirectoryIndex: Sendable {
             }
         }
         return (layerEntries + parents).sorted { Array($0.imagePath.utf8).lexicographicallyPrecedes(Array($1.imagePath.utf8)) }
+    }
+}
+
+extension PathInfo {
+    /// nil for files, which the index does not track.
+    init?(_ item: SourceItem) {
+        switch item.kind {
+        case .directory: self.init(mode: item.mode, uid: item.uid, gid: item.gid, isSymlink: false)
+        case .symlink: self.init(mode: 0o777, uid: 0, gid: 0, isSymlink: true)
+        case .file: return nil
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Archive
 import Dockerfile
 import Foundation
+import Support
 
 /// One entry of a layer being planned: where it goes in the image and where it comes from.
 struct LayerEntry: Sendable {
@@ -30,7 +31,7 @@ struct CopyPlanner {
         for source in step.sources {
             matched += try items(matching: source)
         }
-        let destination = Self.clean(step.destination)
+        let destination = ImagePath.relative(step.destination)
         let intoDirectory = step.destinationIsDirectory || matched.count > 1
         var entries: [String: LayerEntry] = [:]
         var unpacked: [ExtractedTree] = []
@@ -41,7 +42,7 @@ struct CopyPlanner {
                 let archiveContext = tree.context
                 for name in try archiveContext.children(of: "") {
                     guard let child = try archiveContext.item(at: name) else { continue }
-                    try add(child, at: Self.join(destination, name), from: archiveContext, into: &entries)
+                    try add(child, at: ImagePath.join(destination, name), from: archiveContext, into: &entries)
                 }
                 continue
             }
@@ -49,7 +50,7 @@ struct CopyPlanner {
             case .directory:
                 try addTree(item, at: destination, from: context, into: &entries)
             case .file, .symlink:
-                let path = intoDirectory ? Self.join(destination, item.name) : destination
+                let path = intoDirectory ? ImagePath.join(destination, item.name) : destination
                 entries[path] = LayerEntry(imagePath: path, item: applyOptions(item))
             }
         }
@@ -111,7 +112,7 @@ struct CopyPlanner {
         let prefix = directory.contextPath.isEmpty ? "" : directory.contextPath + "/"
         for name in try context.children(of: directory.contextPath) {
             guard let child = try context.item(at: prefix + name) else { continue }
-            try add(child, at: Self.join(imagePath, name), from: context, into: &entries)
+            try add(child, at: ImagePath.join(imagePath, name), from: context, into: &entries)
         }
     }
 
@@ -181,18 +182,5 @@ struct CopyPlanner {
         guard !target.hasPrefix("/") else { throw escape }
         let parent = linkPath.split(separator: "/").dropLast().joined(separator: "/")
         do { return try contextRelative(parent.isEmpty ? target : parent + "/" + target, root: root) } catch { throw escape }
-    }
-
-    /// An absolute image path made relative for tar ("/opt/spark/" → "opt/spark").
-    static func clean(_ path: String) -> String {
-        var components: [Substring] = []
-        for component in path.split(separator: "/") where component != "." {
-            if component == ".." { _ = components.popLast() } else { components.append(component) }
-        }
-        return components.joined(separator: "/")
-    }
-
-    static func join(_ directory: String, _ name: String) -> String {
-        directory.isEmpty ? name : directory + "/" + name
     }
 }

@@ -44,11 +44,11 @@ public struct ImageBuilder: Sendable {
     public let settings: LayerSettings
     public let events: BuildEventHandler
     /// Fetches base images named by reference; nil keeps builds offline.
-    public let puller: Puller?
+    public let puller: (any ImageFetching)?
     public let pullPolicy: PullPolicy
 
     public init(store: Store, settings: LayerSettings, events: @escaping BuildEventHandler,
-                puller: Puller? = nil, pullPolicy: PullPolicy = .missing) {
+                puller: (any ImageFetching)? = nil, pullPolicy: PullPolicy = .missing) {
         self.store = store
         self.settings = settings
         self.events = events

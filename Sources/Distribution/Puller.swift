@@ -3,10 +3,11 @@ import Foundation
 import OCI
 import Registry
 import Store
+import Support
 
 /// Pulls an image for one platform into the store: the manifest, the config and the layers
 /// it lacks, each verified against its digest while it streams; nothing unverified is kept.
-public struct Puller: Sendable {
+public struct Puller: ImageFetching {
     public let session: RegistrySession
 
     public init(session: RegistrySession) { self.session = session }

@@ -1,5 +1,6 @@
 import Archive
 import Foundation
+import Support
 
 /// A file, directory or symlink of a build context (or of a stage's file system), with what a
 /// layer needs to know about it and an identity that changes whenever its content may have.
@@ -38,7 +39,7 @@ struct SourceItem: Sendable {
     static func fromDisk(_ diskPath: String, contextPath: String) throws(BuildError) -> SourceItem {
         var info = stat()
         guard lstat(diskPath, &info) == 0 else {
-            throw BuildError("cannot read \(diskPath): \(String(cString: strerror(errno)))")
+            throw BuildError("cannot read \(diskPath): \(errnoDescription())")
         }
         let identity = "\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_ctim.tv_sec).\(info.st_ctim.tv_nsec)"
         let mode = UInt32(info.st_mode) & 0o7777
@@ -49,7 +50,7 @@ struct SourceItem: Sendable {
             break
         case S_IFREG:
             guard access(diskPath, R_OK) == 0 else {
-                throw BuildError("cannot read \(diskPath): \(String(cString: strerror(errno)))",
+                throw BuildError("cannot read \(diskPath): \(errnoDescription())",
                                  hint: "make the file readable by the user running the build, or exclude it in .dockerignore")
             }
             item.kind = .file(size: Int64(info.st_size))
@@ -58,7 +59,7 @@ struct SourceItem: Sendable {
         case S_IFLNK:
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
             let length = readlink(diskPath, &buffer, buffer.count - 1)
-            guard length >= 0 else { throw BuildError("cannot read symlink \(diskPath): \(String(cString: strerror(errno)))") }
+            guard length >= 0 else { throw BuildError("cannot read symlink \(diskPath): \(errnoDescription())") }
             item.kind = .symlink(target: String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
         default:
             throw BuildError("\(diskPath) is a socket, FIFO or device file, which cannot go into an image layer",

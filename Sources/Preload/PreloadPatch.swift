@@ -2,6 +2,7 @@ import Archive
 import Foundation
 import OCI
 import Store
+import Support
 
 /// Docker names a layer by its chain of parents, so after one jar changes it would load the
 /// changed jar group and every layer after it: most of a Spark image. A patch instead puts one
@@ -43,7 +44,7 @@ struct PreloadPatch {
         guard (added + dropped).allSatisfy({ $0.files.isDisjoint(with: sharedFiles) }) else { return nil }
 
         // Directories take the metadata of the topmost layer that has them, in the new image.
-        let finalDirectories = newLayers.reduce(into: [String: DirectoryIndex.Info]()) { $0.merge($1.directories) { _, upper in upper } }
+        let finalDirectories = newLayers.reduce(into: [String: PathInfo]()) { $0.merge($1.directories) { _, upper in upper } }
         let touched = (added + dropped).reduce(into: Set<String>()) { $0.formUnion($1.directories.keys) }
         let directories = touched.compactMap { path in finalDirectories[path].map { (path, $0) } }.sorted { $0.0 < $1.0 }
         let kept = newLayers.reduce(into: Set<String>()) { $0.formUnion($1.files); $0.formUnion($1.directories.keys) }
@@ -66,14 +67,14 @@ struct PreloadPatch {
         config.rootfs.diffIDs = daemonConfig.rootfs.diffIDs + [Digest(sha256Hex: digests.diffIDHex)]
         config.history = daemonHistory + [History(created: nil, createdBy: "\(historyPrefix) to \(image.manifestDescriptor.digest)")]
         let bytes = try CanonicalJSON.encode(config)
-        return PreloadPatch(imageID: Digest(sha256Hex: LayerBuilder.hash(bytes)), config: bytes, daemonLayers: daemonConfig.rootfs.diffIDs, layerPath: layerPath,
+        return PreloadPatch(imageID: Digest(sha256Hex: SHA256Hex.of(bytes)), config: bytes, daemonLayers: daemonConfig.rootfs.diffIDs, layerPath: layerPath,
                             layerSize: digests.uncompressedSize)
     }
 
     /// An uncompressed layer tar: the directories the change touches with their final metadata,
     /// everything else of the added layers in image order, then the whiteouts. nil when a layer
     /// holds a device or FIFO, which this tool does not write.
-    private static func write(_ directories: [(String, DirectoryIndex.Info)], _ added: [LayerPaths], whiteouts: [String],
+    private static func write(_ directories: [(String, PathInfo)], _ added: [LayerPaths], whiteouts: [String],
                               to path: String, store: Store) throws -> LayerDigests? {
         let writer = try LayerWriter(outputPath: path, compression: .none)
         for (path, info) in directories {
@@ -109,37 +110,20 @@ struct PreloadPatch {
     }
 }
 
-/// The paths a layer holds, split into directories and everything else: from the store's
-/// caches, or once from the layer's tar headers.
+/// The paths a layer holds, split into directories and everything else (the store's listing).
 struct LayerPaths {
     let digest: Digest
     let diffID: Digest
     /// Directories (not symlinks) and their metadata.
-    let directories: [String: DirectoryIndex.Info]
+    let directories: [String: PathInfo]
     /// Everything else: files, symlinks, hard links.
     let files: Set<String>
 
     init(digest: Digest, diffID: Digest, store: Store) throws {
+        let listing = try store.listing(ofLayer: digest)
         self.digest = digest
         self.diffID = diffID
-        if let listing = store.cached([String: DirectoryIndex.Info].self, .directories, key: digest.encoded),
-           let files = store.cached([String].self, .files, key: digest.encoded) {
-            directories = listing.filter { !$0.value.isSymlink }
-            self.files = Set(files)
-            return
-        }
-        var listing: [String: DirectoryIndex.Info] = [:]
-        var files: [String] = []
-        let reader = try TarReader(path: store.blobPath(digest))
-        while let entry = try reader.next() {
-            let path = CopyPlanner.clean(entry.path)
-            let info = DirectoryIndex.Info(entry)
-            listing[path] = info
-            if info?.isSymlink != false { files.append(path) }
-        }
-        try store.remember(listing, .directories, key: digest.encoded)
-        try store.remember(files.sorted(), .files, key: digest.encoded)
-        directories = listing.filter { !$0.value.isSymlink }
-        self.files = Set(files)
+        directories = listing.directoriesAndSymlinks.filter { !$0.value.isSymlink }
+        files = Set(listing.nonDirectories)
     }
 }
