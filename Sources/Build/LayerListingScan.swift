@@ -13,6 +13,8 @@ import Support
 ///
 /// An answer given early is a bet on that order. `finish()` reads to the end and says whether
 /// every early answer held; a build that lost the bet is built again from the complete listing.
+/// Unchecked: every mutable field is read and written only with `condition` locked (a Mutex has
+/// no wait, and readers must wait for the scan to pass their path).
 final class LayerListingScan: @unchecked Sendable {
     typealias Listing = [String: PathInfo]
 

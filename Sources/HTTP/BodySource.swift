@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Support
 
 /// Supplies a request body to curl's read callback, piece by piece.
@@ -147,21 +148,20 @@ struct StreamClosed: Error, CustomStringConvertible {
 }
 
 /// What the producer thread leaves behind, guarded for the threads that read it.
-private final class ProducerOutcome: @unchecked Sendable {
-    private let lock = NSLock()
-    private var error: (any Error)?
+private final class ProducerOutcome: Sendable {
+    private let error = Mutex<(any Error)?>(nil)
     private let done = DispatchSemaphore(value: 0)
 
     /// The producer's own failure; a `StreamClosed` it passed on is the transfer's doing.
     var producerError: (any Error)? {
-        lock.withLock { error is StreamClosed ? nil : error }
+        error.withLock { $0 is StreamClosed ? nil : $0 }
     }
 
     func run(writingTo socket: Int32, _ producer: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) {
         do {
             try producer { bytes throws in try Self.send(bytes, to: socket) }
         } catch {
-            lock.withLock { self.error = error }
+            self.error.withLock { $0 = error }
         }
         close(socket)
         done.signal()

@@ -52,7 +52,6 @@ public struct Preloader: Sendable {
     }
 
     public func preload(_ references: [ImageReference], platform requested: Platform?) throws -> PreloadSummary {
-        try engine.connect()
         let platform = try requested ?? daemonPlatform()
         var results: [PreloadResult] = []
         var toLoad: [(ImageReference, StoredImage)] = []
