@@ -33,14 +33,16 @@ let package = Package(
         .target(name: "Spark", dependencies: ["Support"]),
         .target(name: "Archive", dependencies: ["CArchive", "CZlib", "CIsal", "Support", crypto]),
         .target(name: "Store", dependencies: ["OCI", "Archive", "Support"]),
+        // Image formats on disk (oci-layout, oci-archive, docker-archive, rootfs tarballs), read and written.
+        .target(name: "ImageFormats", dependencies: ["OCI", "Archive", "Store", "Support"]),
         .target(name: "HTTP", dependencies: ["CCurl", "Support"]),
         .target(name: "Registry", dependencies: ["OCI", "HTTP", "Support"]),
         .target(name: "DockerEngine", dependencies: ["HTTP", "Support"]),
-        .target(name: "Build", dependencies: ["OCI", "Archive", "Store", "Dockerfile", "Spark", "Support", crypto]),
+        .target(name: "Build", dependencies: ["OCI", "Archive", "Store", "ImageFormats", "Dockerfile", "Spark", "Support", crypto]),
         .target(name: "Distribution", dependencies: ["OCI", "Archive", "Store", "Registry", "HTTP", "Support"]),
-        .target(name: "Preload", dependencies: ["OCI", "Archive", "Store", "DockerEngine", "Support"]),
+        .target(name: "Preload", dependencies: ["OCI", "Archive", "Store", "ImageFormats", "DockerEngine", "Support"]),
         .executableTarget(name: "spark-image-tool", dependencies: [
-            "OCI", "Store", "Spark", "HTTP", "Registry", "DockerEngine", "Build", "Distribution",
+            "OCI", "Store", "ImageFormats", "Spark", "HTTP", "Registry", "DockerEngine", "Build", "Distribution",
             "Preload", "Support", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -1,8 +1,11 @@
+import Archive
 import Dockerfile
 import Foundation
+import ImageFormats
 import OCI
 import Spark
 import Store
+import Support
 
 /// One Dockerfile build: what to build from, and under which names to tag the result.
 public struct ImageBuildRequest: Sendable {
@@ -113,6 +116,22 @@ private struct StageRun {
                      puller: builder.puller, pullPolicy: builder.pullPolicy)
     }
 
+    /// Why a base could not be used, with the hint of whoever failed; only a file that is not
+    /// a readable image gets the advice about archives (not a registry's 404 or a network error).
+    private static func baseFailure(_ error: any Error, name: String) -> BuildError {
+        switch error {
+        case let error as BuildError:
+            return error
+        case let error as ImageFormatError:
+            return BuildError(error.message, hint: error.hint ?? "check that the file is a complete, uncorrupted image archive")
+        case let error as ArchiveError:
+            return BuildError("cannot use base image \(name): \(error)",
+                              hint: "check that the file is a complete, uncorrupted image archive or root file system tarball")
+        default:
+            return BuildError("cannot use base image \(name): \(error)", hint: (error as? any HintedError)?.hint)
+        }
+    }
+
     func base(of stage: StageHeader, override: String?, built: [ImageAssembler]) throws -> BaseImage {
         let base: BaseImage
         switch stage.base {
@@ -122,12 +141,8 @@ private struct StageRun {
             base = built[index].asBase
         default:
             let name: String = override ?? { if case .image(let name) = stage.base { return name } else { return "scratch" } }()
-            do { base = try importer.importBase(try BaseSource(parsing: name)) } catch let error as BuildError {
-                throw error.at(request.dockerfileName, line: stage.line)
-            } catch {
-                throw BuildError("cannot use base image \(name): \(error)",
-                                 hint: "check that the file is a complete, uncorrupted image archive or root file system tarball")
-                    .at(request.dockerfileName, line: stage.line)
+            do { base = try importer.importBase(try BaseSource(parsing: name)) } catch {
+                throw Self.baseFailure(error, name: name).at(request.dockerfileName, line: stage.line)
             }
         }
         builder.events(.baseResolved(description: base.description, layers: base.layers.count))

@@ -1,5 +1,6 @@
 import Archive
 import Crypto
+import ImageFormats
 import OCI
 import Store
 
@@ -36,6 +37,11 @@ public struct LayerSettings: Sendable {
 
     /// The OCI media type of the layers these settings write (the manifest maps the family).
     var layerMediaType: String { ManifestFormat.oci.layerMediaType(for: compression) }
+
+    /// How base image tarballs (rootfs, docker-archive) are stored with these settings.
+    var layerImport: LayerImport {
+        LayerImport(compression: streamCompression, mediaType: layerMediaType, cacheTag: "\(compression.rawValue):\(level)")
+    }
 }
 
 /// A layer in the store: its blob, its diff_id and whether the cache supplied it.
@@ -127,13 +133,5 @@ extension LayerBuilder {
 
     static func hash(_ bytes: [UInt8]) -> String {
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
-    }
-}
-
-extension CachedLayer {
-    /// The store's record of a layer blob just written.
-    init(_ digests: LayerDigests) {
-        self.init(digest: Digest(sha256Hex: digests.digestHex), size: digests.compressedSize,
-                  diffID: Digest(sha256Hex: digests.diffIDHex), uncompressedSize: digests.uncompressedSize)
     }
 }

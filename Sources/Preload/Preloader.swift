@@ -1,5 +1,6 @@
 import Archive
 import DockerEngine
+import ImageFormats
 import Foundation
 import OCI
 import Store
@@ -138,7 +139,7 @@ public struct Preloader: Sendable {
                     try write(bytes)
                     counter.update { $0 += Int64(bytes.count) }
                 }
-                try store.export(references, format: .dockerArchive, into: sink, platform: platform, omitting: omitting)
+                try ArchiveDestination(store: store, format: .dockerArchive).write(references, into: sink, platform: platform, omitting: omitting)
             }
         }
         return counter.value

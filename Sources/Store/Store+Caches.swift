@@ -18,6 +18,14 @@ public struct CachedLayer: Codable, Sendable, Equatable {
     }
 }
 
+extension CachedLayer {
+    /// The store's record of a layer blob just written.
+    public init(_ digests: LayerDigests) {
+        self.init(digest: Digest(sha256Hex: digests.digestHex), size: digests.compressedSize,
+                  diffID: Digest(sha256Hex: digests.diffIDHex), uncompressedSize: digests.uncompressedSize)
+    }
+}
+
 /// One kind of cached fact, owned by the module that declares it (the store knows content, not
 /// daemons or registries). Values are JSON files under `cache/`.
 public struct CacheShelf<Value: Codable>: Sendable {

@@ -31,7 +31,10 @@ public struct Store: Sendable {
         return "\(cache)/spark-image-tool/store"
     }
 
-    public func blobPath(_ digest: Digest) -> String { "\(root)/blobs/\(digest.algorithm)/\(digest.encoded)" }
+    /// Where a blob sits inside a layout or archive.
+    public static func archivePath(_ digest: Digest) -> String { "blobs/\(digest.algorithm)/\(digest.encoded)" }
+
+    public func blobPath(_ digest: Digest) -> String { "\(root)/\(Self.archivePath(digest))" }
 
     public func hasBlob(_ digest: Digest) -> Bool { FileManager.default.fileExists(atPath: blobPath(digest)) }
 

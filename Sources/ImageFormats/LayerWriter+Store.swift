@@ -4,7 +4,7 @@ import Store
 
 extension LayerWriter {
     /// Imports a tarball of any compression as a layer blob of the store.
-    static func importTarball(at path: String, into store: Store, compression: StreamCompression) throws -> LayerDigests {
+    public static func importTarball(at path: String, into store: Store, compression: StreamCompression) throws -> LayerDigests {
         var digests: LayerDigests?
         _ = try store.ingest { temporary in
             digests = try LayerWriter.importTarball(at: path, outputPath: temporary, compression: compression)

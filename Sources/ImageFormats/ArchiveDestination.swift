@@ -1,9 +1,11 @@
 import Archive
 import Foundation
 import OCI
+import Store
 import Support
 
-public enum ExportFormat: String, CaseIterable, Sendable {
+/// The archive formats images are written in (`save`, preload) and read from (`--base`).
+public enum ArchiveFormat: String, CaseIterable, Sendable {
     /// An OCI image layout in a tar, as skopeo's `oci-archive:` reads it.
     case ociArchive = "oci-archive"
     /// What `docker load` reads: `manifest.json` next to the blobs. The archive is also a valid
@@ -28,13 +30,22 @@ public struct DockerArchiveManifest: Codable, Sendable {
     }
 }
 
-extension Store {
+/// Writes stored images as one archive: the writing half of the archive formats, whose reading
+/// half is ArchiveSource.
+public struct ArchiveDestination: Sendable {
+    public let store: Store
+    public let format: ArchiveFormat
+
+    public init(store: Store, format: ArchiveFormat) {
+        self.store = store
+        self.format = format
+    }
+
     /// Writes the named images into one archive at `path`. The file appears only when complete.
-    public func export(_ references: [ImageReference], format: ExportFormat, to path: String,
-                       platform: Platform = .host) throws(StoreError) {
+    public func write(_ references: [ImageReference], to path: String, platform: Platform = .host) throws(StoreError) {
         let temporary = "\(path).\(UUID().uuidString).partial"
         do {
-            try export(references, format: format, into: try FileSink(creating: temporary), platform: platform)
+            try write(references, into: try FileSink(creating: temporary), platform: platform)
             guard rename(temporary, path) == 0 else {
                 throw StoreError.io(path, "cannot rename into place: \(errnoDescription())")
             }
@@ -48,23 +59,23 @@ extension Store {
     /// Streams the archive into `sink`. `omitting` leaves those blobs' files out while
     /// manifest.json still lists them: Docker's classic image store does not open a layer file
     /// whose chain it already has, which makes this a delta load.
-    public func export(_ references: [ImageReference], format: ExportFormat, into sink: any ByteSink,
-                       platform: Platform = .host, omitting: Set<Digest> = []) throws(StoreError) {
+    public func write(_ references: [ImageReference], into sink: any ByteSink,
+                      platform: Platform = .host, omitting: Set<Digest> = []) throws(StoreError) {
         var descriptors: [Descriptor] = []
         var blobs: [Digest: Descriptor] = [:]
         var dockerManifests: [DockerArchiveManifest] = []
         for reference in references {
-            guard var descriptor = try resolve(reference) else { throw .notFound(reference.description) }
+            guard var descriptor = try store.resolve(reference) else { throw .notFound(reference.description) }
             if format == .dockerArchive {
-                descriptor = try image(descriptor, platform: platform).manifestDescriptor
-                let manifest = try readJSON(ImageManifest.self, descriptor.digest)
+                descriptor = try store.image(descriptor, platform: platform).manifestDescriptor
+                let manifest = try store.readJSON(ImageManifest.self, descriptor.digest)
                 dockerManifests.append(DockerArchiveManifest(
-                    config: Self.archivePath(manifest.config.digest), repoTags: [reference.familiarDescription],
-                    layers: manifest.layers.map { Self.archivePath($0.digest) }))
+                    config: Store.archivePath(manifest.config.digest), repoTags: [reference.familiarDescription],
+                    layers: manifest.layers.map { Store.archivePath($0.digest) }))
             }
             descriptor.annotations = [Annotation.refName: reference.description, Annotation.containerdImageName: reference.description]
             descriptors.append(descriptor)
-            for blob in try reachableBlobs(from: descriptor) { blobs[blob.digest] = blob }
+            for blob in try store.reachableBlobs(from: descriptor) { blobs[blob.digest] = blob }
         }
         var metadata: [(String, [UInt8])] = []
         do {
@@ -75,9 +86,6 @@ extension Store {
         try writeArchive(into: sink, metadata: metadata, blobs: blobs.keys.sorted().filter { !omitting.contains($0) })
     }
 
-    /// Where a blob sits inside a layout or archive.
-    public static func archivePath(_ digest: Digest) -> String { "blobs/\(digest.algorithm)/\(digest.encoded)" }
-
     private func writeArchive(into sink: any ByteSink, metadata: [(String, [UInt8])], blobs: [Digest]) throws(StoreError) {
         do {
             let tar = try TarWriter(sink: sink)
@@ -86,9 +94,9 @@ extension Store {
             }
             for dir in ["blobs", "blobs/sha256"] { try tar.append(TarEntry(path: dir, kind: .directory, mode: 0o755)) }
             for digest in blobs {
-                guard hasBlob(digest) else { throw StoreError.missingBlob(digest) }
-                try tar.append(TarEntry(path: Self.archivePath(digest), kind: .file(size: try blobSize(digest)), mode: 0o644),
-                               contents: .file(path: blobPath(digest)))
+                guard store.hasBlob(digest) else { throw StoreError.missingBlob(digest) }
+                try tar.append(TarEntry(path: Store.archivePath(digest), kind: .file(size: try store.blobSize(digest)), mode: 0o644),
+                               contents: .file(path: store.blobPath(digest)))
             }
             try tar.finish()
         } catch let error as StoreError {
