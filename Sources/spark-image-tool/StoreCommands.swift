@@ -76,7 +76,7 @@ extension Root {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() throws {
-            let result = try storeOptions.open().collectGarbage()
+            let result = try storeOptions.openForCollection().collectGarbage()
             print("removed \(result.removedBlobs) blobs, freed \(formatBytes(result.freedBytes))")
         }
     }
