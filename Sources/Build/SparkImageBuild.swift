@@ -82,12 +82,22 @@ public struct SparkImageBuild: Sendable {
                     dockerfile: text, dockerfileName: name, buildArgs: args,
                     mounts: distribution.contextMounts(usingDefaultDockerfiles: options.dockerfiles[variant] == nil),
                     baseOverride: variant == .spark ? options.base : nil,
-                    references: options.platforms.count == 1 ? [reference] : [], format: options.format, platform: platform)
+                    references: options.platforms.count == 1 ? [reference] : [], format: options.format, platform: platform,
+                    annotations: annotations(distribution))
                 perPlatform.append(try builder.build(request))
             }
             results.append(options.platforms.count == 1 ? perPlatform[0] : try index(perPlatform, as: reference, options: options))
         }
         return results
+    }
+
+    /// The Spark version, and the creation time only when SOURCE_DATE_EPOCH names one (a fixed
+    /// default would claim a date; a clock time would break reproducibility).
+    private func annotations(_ distribution: SparkDistribution) -> [String: String] {
+        var annotations: [String: String] = [:]
+        annotations[Annotation.version] = distribution.version
+        if builder.settings.epoch > 0 { annotations[Annotation.created] = ImageAssembler.timestamp(builder.settings.epoch) }
+        return annotations
     }
 
     /// One image index over the platforms' manifests, tagged as `reference`. The Spark layers
