@@ -23,6 +23,8 @@ public struct SparkBuildOptions: Sendable {
     public var format: ManifestFormat
     /// One platform builds a manifest; several build an image index (`-X`).
     public var platforms: [Platform]
+    /// The image checks' findings fail the build instead of warning (`--strict`).
+    public var strict = false
 
     public init(sparkHome: String, repository: String? = nil, tag: String? = nil, variants: [ImageVariant] = [.spark],
                 dockerfiles: [ImageVariant: String] = [:], base: String? = nil, buildArgs: [String: String] = [:],
@@ -86,9 +88,25 @@ public struct SparkImageBuild: Sendable {
                     annotations: annotations(distribution))
                 perPlatform.append(try builder.build(request))
             }
+            try check(perPlatform[0], as: variant, reference: reference, strict: options.strict)
             results.append(options.platforms.count == 1 ? perPlatform[0] : try index(perPlatform, as: reference, options: options))
         }
         return results
+    }
+
+    /// Warns (or with `strict` fails) when the image lacks what Spark needs to run in it.
+    private func check(_ image: BuiltImage, as variant: ImageVariant, reference: ImageReference, strict: Bool) throws {
+        let config = try builder.store.readJSON(ImageConfig.self, try builder.store.readJSON(ImageManifest.self, image.manifest.digest).config.digest)
+        let facts = try ImageFacts(layers: image.layers, config: config.config, store: builder.store)
+        let found = ImageChecks.run(facts, needs: .init(variant))
+        guard !found.isEmpty else { return }
+        let name = reference.familiarDescription
+        if strict {
+            _ = try builder.store.untag(reference)
+            throw BuildError("\(name) fails its checks (--strict):\n" + found.map { "  - \($0.problem)" }.joined(separator: "\n"),
+                             hint: found.map(\.fix).joined(separator: "; "))
+        }
+        for finding in found { builder.events(.warning("\(name): \(finding.problem)\n  hint: \(finding.fix)")) }
     }
 
     /// The Spark version, and the creation time only when SOURCE_DATE_EPOCH names one (a fixed
