@@ -54,6 +54,8 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "CCurl"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI"]),
+        .testTarget(name: "PreloadTests", dependencies: ["Preload", "Store", "Archive", "OCI", "Support"]),
+        .testTarget(name: "DistributionTests", dependencies: ["Distribution", "Store", "Registry", "OCI", "Support"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Support"]),
     ],
     swiftLanguageModes: [.v6]
