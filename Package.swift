@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "Build", dependencies: ["OCI", "Archive", "Store", "ImageFormats", "Dockerfile", "Spark", "Support", crypto]),
         .target(name: "Distribution", dependencies: ["OCI", "Archive", "Store", "Registry", "HTTP", "Support"]),
         .target(name: "Preload", dependencies: ["OCI", "Archive", "Store", "ImageFormats", "DockerEngine", "Support"]),
+        // Running a process in an OCI runtime bundle over an overlay; nothing about images.
+        .target(name: "Runtime"),
         .executableTarget(name: "spark-image-tool", dependencies: [
             "OCI", "Store", "ImageFormats", "Spark", "HTTP", "Registry", "DockerEngine", "Build", "Distribution",
             "Preload", "Support", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -54,6 +56,9 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "CCurl"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI"]),
+        // Runs the Runtime module's whole path as another user (rootless tests).
+        .executableTarget(name: "RuntimeProbe", dependencies: ["Runtime"], path: "Tests/RuntimeProbe"),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "RuntimeProbe"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Support"]),
     ],
     swiftLanguageModes: [.v6]

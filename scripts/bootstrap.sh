@@ -12,6 +12,8 @@ packages=(
   mmdebstrap busybox-static
   # services.sh: umount of what dockerd leaves below its work dir
   mount
+  # RUN: OCI runtimes (crun preferred, runc tested too); unshare and setpriv (rootless tests)
+  crun runc util-linux
   # test certificates, htpasswd, compression references for the benchmark
   openssl apache2-utils pigz zstd
   # token server and fault proxy (scripts/lib/*.py run on Debian's /usr/bin/python3)

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+@testable import Runtime
+
+/// The whole path with the real runtimes: namespaces, overlay, crun/runc, upper-directory diff.
+/// Rootless runs go through RuntimeProbe as `nobody` (setpriv), which has no /etc/subuid range
+/// here: root inside is the caller, nothing else is mapped.
+@Suite(.serialized)
+struct RunBundleTests {
+    enum Mode: String, CaseIterable, Sendable { case root, rootless }
+
+    static let nobody = 65534
+    static let modes = Mode.allCases.flatMap { mode in OCIRuntime.Kind.allCases.map { (mode, $0) } }
+
+    @Test(arguments: modes)
+    func runsOverAnOverlayAndDiffsTheUpperDirectory(_ mode: Mode, _ kind: OCIRuntime.Kind) throws {
+        guard try RuntimeAvailability.check(kind) else { return }
+        try Scratch.with(owner: mode == .rootless ? Self.nobody : nil) { dir in
+            let lower = try BusyboxRoot.make(in: dir, owner: mode == .rootless ? Self.nobody : nil)
+            let before = try TreeFingerprint.of(lower)
+            let result = try Probe.run(
+                dir: dir, lower: lower, kind: kind, mode: mode,
+                command: ["/bin/sh", "-c", "echo hi; mkdir /x; echo data >/x/f; rm /bin/ls; echo err >&2; exit 3"])
+            #expect(result.lines == ["hi", "err"])
+            #expect(result.status == 3)
+            // No /proc, /dev, /sys or /etc/resolv.conf placeholders: only what the command did.
+            #expect(result.changes == [
+                "bin dir 0 0", "bin/ls whiteout 0 0", "x dir 0 0", "x/f file:5 0 0",
+            ])
+            #expect(try TreeFingerprint.of(lower) == before)
+        }
+    }
+
+    /// The RUN writes through /proc/self/root, and swaps a mount point's parent for a symlink to
+    /// a host directory where our cleanup and diff would otherwise remove and read things.
+    @Test(arguments: modes)
+    func anEscapingRunChangesNothingOutsideItsUpperDirectory(_ mode: Mode, _ kind: OCIRuntime.Kind) throws {
+        guard try RuntimeAvailability.check(kind) else { return }
+        try Scratch.with(owner: mode == .rootless ? Self.nobody : nil) { dir in
+            let owner = mode == .rootless ? Self.nobody : nil
+            let lower = try BusyboxRoot.make(in: dir, owner: owner)
+            let host = dir.appending(path: "host")
+            try FileManager.default.createDirectory(at: host.appending(path: "tmp"), withIntermediateDirectories: true)
+            try Data("keep".utf8).write(to: host.appending(path: "file"))
+            try Scratch.chown(host, to: owner)
+            let before = try TreeFingerprint.of(host)
+            let lowerBefore = try TreeFingerprint.of(lower)
+            let script = """
+                echo pwned > /proc/self/root/escaped
+                mv /work /work.moved && ln -s \(host.path) /work && echo swapped
+                ln -s \(host.path)/file /link; echo overwritten > /link
+                exit 0
+                """
+            let result = try Probe.run(dir: dir, lower: lower, kind: kind, mode: mode, tmpfs: "/work/tmp", command: ["/bin/sh", "-c", script])
+            #expect(result.status == 0)
+            #expect(result.lines.contains("swapped"))
+            #expect(try TreeFingerprint.of(host) == before)
+            #expect(try TreeFingerprint.of(lower) == lowerBefore)
+            #expect(!FileManager.default.fileExists(atPath: "/escaped"))
+            #expect(result.changes.contains("escaped file:6 0 0"))
+            #expect(result.changes.contains("work symlink:\(host.path) 0 0"))
+            #expect(!result.changes.contains { $0.hasPrefix("work/") })
+        }
+    }
+}
+
+/// A runtime that is not installed: a recorded skip locally, a failure in CI.
+enum RuntimeAvailability {
+    struct Missing: Error, CustomStringConvertible {
+        var kind: OCIRuntime.Kind
+        var description: String { "\(kind.rawValue) is not installed but CI=true: scripts/bootstrap.sh installs it" }
+    }
+
+    static func check(_ kind: OCIRuntime.Kind) throws -> Bool {
+        if (try? OCIRuntime.locate(preferring: [kind])) != nil, Executable.find("setpriv") != nil { return true }
+        let ci = ProcessInfo.processInfo.environment["CI"]?.lowercased()
+        if ci == "true" || ci == "1" || ci == "yes" { throw Missing(kind: kind) }
+        FileHandle.standardError.write(Data("SKIPPED: \(kind.rawValue) or setpriv not installed; run scripts/bootstrap.sh\n".utf8))
+        return false
+    }
+}
+
+/// What RuntimeProbe reported.
+struct ProbeResult {
+    var lines: [String] = []
+    var status: Int32?
+    var changes: [String] = []
+}
+
+enum Probe {
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "RuntimeProbe")
+    }
+
+    static func run(
+        dir: URL, lower: URL, kind: OCIRuntime.Kind, mode: RunBundleTests.Mode, tmpfs: String = "-", command: [String]
+    ) throws -> ProbeResult {
+        let upper = dir.appending(path: "upper"), scratch = dir.appending(path: "scratch")
+        for directory in [upper, scratch] {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Scratch.chown(directory, to: mode == .rootless ? RunBundleTests.nobody : nil)
+        }
+        var arguments = [binary.path, lower.path, upper.path, scratch.path, kind.rawValue, mode.rawValue, tmpfs, "--"] + command
+        if mode == .rootless {
+            let id = String(RunBundleTests.nobody)
+            arguments = [try #require(Executable.find("setpriv")), "--reuid=\(id)", "--regid=\(id)", "--clear-groups"] + arguments
+        }
+        var output: [String] = []
+        let exit = try ProcessRunner.run(arguments, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]) { output.append($0) }
+        #expect(exit == 0, "RuntimeProbe: \(output.joined(separator: "\n"))")
+        var result = ProbeResult()
+        for line in output {
+            if line.hasPrefix("line: ") { result.lines.append(String(line.dropFirst(6))) }
+            if line.hasPrefix("status: ") { result.status = Int32(line.dropFirst(8)) }
+            if line.hasPrefix("change: ") { result.changes.append(String(line.dropFirst(8))) }
+        }
+        return result
+    }
+}
