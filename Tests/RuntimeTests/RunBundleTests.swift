@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 @testable import Runtime
 
@@ -21,7 +22,8 @@ struct RunBundleTests {
             let result = try Probe.run(
                 dir: dir, lower: lower, kind: kind, mode: mode,
                 command: ["/bin/sh", "-c", "echo hi; mkdir /x; echo data >/x/f; rm /bin/ls; echo err >&2; exit 3"])
-            #expect(result.lines == ["hi", "err"])
+            // Both streams arrive; their order is the program's (busybox buffers stdout on a pipe).
+            #expect(result.lines.sorted() == ["err", "hi"])
             #expect(result.status == 3)
             // No /proc, /dev, /sys or /etc/resolv.conf placeholders: only what the command did.
             #expect(result.changes == [
@@ -61,6 +63,26 @@ struct RunBundleTests {
             #expect(result.changes.contains("work symlink:\(host.path) 0 0"))
             #expect(!result.changes.contains { $0.hasPrefix("work/") })
         }
+    }
+}
+
+/// An overlay that cannot be mounted is named, with what RUN needs; the runtime never starts
+/// (here it is /bin/false, so nothing else could have failed). Rootless, so any user can run it.
+@Test func anOverlayThatCannotBeMountedIsReported() throws {
+    try Scratch.with(owner: nil) { dir in
+        let runner = BundleRunner(runtime: OCIRuntime(kind: .runc, path: "/bin/false"), scratchDir: dir.appending(path: "scratch").path)
+        let spec = BundleSpec(
+            args: ["/bin/true"], env: [], rootPath: "rootfs",
+            rootless: RootlessIDs(uid: Int(getuid()), gid: Int(getgid()), userName: nil, subuid: nil, subgid: nil))
+        var lines: [String] = []
+        let upper = dir.appending(path: "upper").path
+        #expect {
+            _ = try runner.run(spec, lowerDirs: [dir.appending(path: "no-such-lower").path], upperDir: upper) { lines.append($0) }
+        } throws: { error in
+            let error = error as? RuntimeError
+            return error?.message == "overlayfs could not be mounted for \(upper)" && error?.hint?.contains("user namespaces") == true
+        }
+        #expect(lines.contains { $0.contains("cannot mount overlayfs") })
     }
 }
 
@@ -108,6 +130,8 @@ enum Probe {
         var output: [String] = []
         let exit = try ProcessRunner.run(arguments, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]) { output.append($0) }
         #expect(exit == 0, "RuntimeProbe: \(output.joined(separator: "\n"))")
+        // Bundle, overlay work directory and runtime state are gone.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == [])
         var result = ProbeResult()
         for line in output {
             if line.hasPrefix("line: ") { result.lines.append(String(line.dropFirst(6))) }
