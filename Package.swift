@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Distribution", dependencies: ["OCI", "Archive", "Store", "Registry", "HTTP", "Support"]),
         .target(name: "Preload", dependencies: ["OCI", "Archive", "Store", "ImageFormats", "DockerEngine", "Support"]),
         // Running a process in an OCI runtime bundle over an overlay; nothing about images.
-        .target(name: "Runtime"),
+        .target(name: "Runtime", dependencies: ["Support"]),
         .executableTarget(name: "spark-image-tool", dependencies: [
             "OCI", "Store", "ImageFormats", "Spark", "HTTP", "Registry", "DockerEngine", "Build", "Distribution",
             "Preload", "Support", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -56,9 +56,9 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "CCurl"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI"]),
-        // Runs the Runtime module's whole path as another user (rootless tests).
+        // Runs the Runtime module's whole path as another user (rootless tests); `swift build` builds it.
         .executableTarget(name: "RuntimeProbe", dependencies: ["Runtime"], path: "Tests/RuntimeProbe"),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "RuntimeProbe"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Support"]),
     ],
     swiftLanguageModes: [.v6]

@@ -72,10 +72,3 @@ final class DirectoryHandle {
         unlinkat(fd, name, directory ? AT_REMOVEDIR : 0) == 0
     }
 }
-
-extension RuntimeError {
-    // TODO(support): the errno error type of the Support module.
-    static func errno(_ message: String) -> RuntimeError {
-        RuntimeError("\(message): \(String(cString: strerror(Glibc.errno)))")
-    }
-}

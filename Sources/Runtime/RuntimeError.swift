@@ -1,13 +1,13 @@
+import Support
+
+public enum RuntimeFailure {}
+
 /// A failure to set up or run a bundle, naming the path or program at fault, with a fix.
-// TODO(support): conform to the Support module's HintedError once it lands.
-public struct RuntimeError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var message: String
-    public var hint: String?
+public typealias RuntimeError = ModuleError<RuntimeFailure>
 
-    public init(_ message: String, hint: String? = nil) {
-        self.message = message
-        self.hint = hint
+extension RuntimeError {
+    /// `message: <the C library's words for errno>`.
+    static func errno(_ message: String) -> RuntimeError {
+        RuntimeError("\(message): \(errnoDescription())")
     }
-
-    public var description: String { hint.map { "\(message)\n  hint: \($0)" } ?? message }
 }

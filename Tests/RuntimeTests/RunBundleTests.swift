@@ -122,6 +122,7 @@ enum Probe {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try Scratch.chown(directory, to: mode == .rootless ? RunBundleTests.nobody : nil)
         }
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "\(binary.path) missing: run swift build first (scripts/test.sh does)")
         var arguments = [binary.path, lower.path, upper.path, scratch.path, kind.rawValue, mode.rawValue, tmpfs, "--"] + command
         if mode == .rootless {
             let id = String(RunBundleTests.nobody)
