@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["CCurl", "Support"]),
         .target(name: "Registry", dependencies: ["OCI", "HTTP", "Support"]),
         .target(name: "DockerEngine", dependencies: ["HTTP", "Support"]),
-        .target(name: "Build", dependencies: ["OCI", "Archive", "Store", "ImageFormats", "Dockerfile", "Spark", "Support", crypto]),
+        .target(name: "Build", dependencies: ["OCI", "Archive", "Store", "ImageFormats", "Dockerfile", "Spark", "Runtime", "Support", crypto]),
         .target(name: "Distribution", dependencies: ["OCI", "Archive", "Store", "Registry", "HTTP", "Support"]),
         .target(name: "Preload", dependencies: ["OCI", "Archive", "Store", "ImageFormats", "DockerEngine", "Support"]),
         // Running a process in an OCI runtime bundle over an overlay; nothing about images.
@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "SparkTests", dependencies: ["Spark"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "CCurl"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
-        .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI"]),
+        .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI", "Archive", "Runtime", "Store"]),
         // Runs the Runtime module's whole path as another user (rootless tests); `swift build` builds it.
         .executableTarget(name: "RuntimeProbe", dependencies: ["Runtime"], path: "Tests/RuntimeProbe"),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
