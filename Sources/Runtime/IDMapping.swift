@@ -1,3 +1,6 @@
+import Foundation
+import Glibc
+
 /// One line of a user namespace's uid or gid map: `size` ids from `hostID` appear as `containerID`.
 public struct IDMapping: Encodable, Equatable, Sendable {
     public var containerID: Int
@@ -17,14 +20,28 @@ public struct RootlessIDs: Equatable, Sendable {
     public var uidMappings: [IDMapping]
     public var gidMappings: [IDMapping]
 
+    /// `subuid` and `subgid` are the files' text; both name their owner by login name or uid.
     public init(uid: Int, gid: Int, userName: String?, subuid: String?, subgid: String?) {
-        uidMappings = Self.mappings(id: uid, name: userName, subordinate: subuid)
-        gidMappings = Self.mappings(id: gid, name: userName, subordinate: subgid)
+        uidMappings = Self.mappings(own: uid, range: subuid.flatMap { Self.firstRange(in: $0, id: uid, name: userName) })
+        gidMappings = Self.mappings(own: gid, range: subgid.flatMap { Self.firstRange(in: $0, id: uid, name: userName) })
     }
 
-    private static func mappings(id: Int, name: String?, subordinate text: String?) -> [IDMapping] {
+    /// The calling user's, with its ranges from /etc/subuid and /etc/subgid.
+    public static func currentUser() -> RootlessIDs {
+        let uid = getuid()
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let name = getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0 && result != nil ? String(cString: entry.pw_name) : nil
+        return RootlessIDs(
+            uid: Int(uid), gid: Int(getgid()), userName: name,
+            subuid: try? String(contentsOfFile: "/etc/subuid", encoding: .utf8),
+            subgid: try? String(contentsOfFile: "/etc/subgid", encoding: .utf8))
+    }
+
+    private static func mappings(own id: Int, range: (start: Int, count: Int)?) -> [IDMapping] {
         let own = IDMapping(containerID: 0, hostID: id, size: 1)
-        guard let range = text.flatMap({ firstRange(in: $0, id: id, name: name) }) else { return [own] }
+        guard let range else { return [own] }
         return [own, IDMapping(containerID: 1, hostID: range.start, size: range.count)]
     }
 

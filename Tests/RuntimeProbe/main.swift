@@ -1,7 +1,7 @@
 // Runs one command through the Runtime module and prints what came back, so RuntimeTests can
 // run the whole path (namespaces, overlay, runtime, diff) as an unprivileged user:
 //
-//   RuntimeProbe LOWER UPPER SCRATCH crun|runc root|rootless [TMPFS_DESTINATION|-] -- ARGS...
+//   RuntimeProbe LOWER UPPER SCRATCH crun|runc root|rootless* [TMPFS_DESTINATION|-] -- ARGS...
 //
 // Prints `line: TEXT` per output line, `status: N`, then `change: PATH KIND UID GID` per change.
 import Foundation
@@ -16,12 +16,7 @@ else {
     exit(2)
 }
 let (lower, upper, scratch) = (arguments[1], arguments[2], arguments[3])
-let rootless = arguments[5] == "rootless"
-    ? RootlessIDs(
-        uid: Int(getuid()), gid: Int(getgid()), userName: nil,
-        subuid: try? String(contentsOfFile: "/etc/subuid", encoding: .utf8),
-        subgid: try? String(contentsOfFile: "/etc/subgid", encoding: .utf8))
-    : nil
+let rootless = arguments[5] == "root" ? nil : RootlessIDs.currentUser()
 let mounts = arguments[6] == "-" ? [] : [BundleMount.tmpfs(destination: arguments[6], sizeBytes: nil)]
 
 func describe(_ kind: UpperChange.Kind) -> String {

@@ -189,3 +189,10 @@ func sandboxNamespaces(_ rootless: RootlessIDs?, _ expected: [String]) throws {
 func layerPaths(_ change: UpperChange, _ expected: [String]) {
     #expect(change.layerPaths == expected)
 }
+
+/// subgid(5) names the owner by login or uid, never by gid.
+@Test func subgidRangesAreFoundByTheUser() {
+    let ids = RootlessIDs(uid: 1000, gid: 50, userName: nil, subuid: nil, subgid: "50:7:7\n1000:500:10\n")
+    #expect(ids.gidMappings == [IDMapping(containerID: 0, hostID: 50, size: 1), IDMapping(containerID: 1, hostID: 500, size: 10)])
+    #expect(ids.uidMappings == [IDMapping(containerID: 0, hostID: 1000, size: 1)])
+}

@@ -1,10 +1,26 @@
 import Foundation
+import Glibc
 import Testing
+
+/// A user the rootless probe runs as.
+struct Account: Sendable, Equatable {
+    var uid: Int
+    var gid: Int
+
+    /// `nobody`: no /etc/subuid range, so root inside is the caller and nothing else is mapped.
+    static let nobody = Account(uid: 65534, gid: 65534)
+
+    /// The user scripts/bootstrap.sh makes with a subordinate range (300000, 65536 ids).
+    static var rootlessWithRanges: Account? {
+        guard let entry = getpwnam("sit-rootless") else { return nil }
+        return Account(uid: Int(entry.pointee.pw_uid), gid: Int(entry.pointee.pw_gid))
+    }
+}
 
 /// A temporary directory that everyone can reach (the rootless probe runs as another user),
 /// removed afterwards.
 enum Scratch {
-    static func with(owner: Int?, _ body: (URL) throws -> Void) throws {
+    static func with(owner: Account?, _ body: (URL) throws -> Void) throws {
         let dir = FileManager.default.temporaryDirectory.appending(path: "sit-runtime-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -14,9 +30,9 @@ enum Scratch {
     }
 
     /// `chown -R`, without following symlinks.
-    static func chown(_ url: URL, to owner: Int?) throws {
+    static func chown(_ url: URL, to owner: Account?) throws {
         guard let owner else { return }
-        let status = try Process.run(URL(fileURLWithPath: "/bin/chown"), arguments: ["-R", "-h", "\(owner):\(owner)", url.path])
+        let status = try Process.run(URL(fileURLWithPath: "/bin/chown"), arguments: ["-R", "-h", "\(owner.uid):\(owner.gid)", url.path])
         status.waitUntilExit()
         #expect(status.terminationStatus == 0)
     }
@@ -30,7 +46,7 @@ enum BusyboxRoot {
         var description: String { "/bin/busybox not found; install busybox-static (scripts/bootstrap.sh)" }
     }
 
-    static func make(in dir: URL, owner: Int?) throws -> URL {
+    static func make(in dir: URL, owner: Account?) throws -> URL {
         guard FileManager.default.isExecutableFile(atPath: "/bin/busybox") else { throw Missing() }
         let root = dir.appending(path: "lower")
         let fm = FileManager.default

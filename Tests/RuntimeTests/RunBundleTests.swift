@@ -4,20 +4,31 @@ import Testing
 @testable import Runtime
 
 /// The whole path with the real runtimes: namespaces, overlay, crun/runc, upper-directory diff.
-/// Rootless runs go through RuntimeProbe as `nobody` (setpriv), which has no /etc/subuid range
-/// here: root inside is the caller, nothing else is mapped.
+/// Rootless runs go through RuntimeProbe as another user (setpriv): `nobody`, which has no
+/// /etc/subuid range, and `sit-rootless`, which scripts/bootstrap.sh gives one.
 @Suite(.serialized)
 struct RunBundleTests {
-    enum Mode: String, CaseIterable, Sendable { case root, rootless }
+    enum Mode: String, CaseIterable, Sendable {
+        case root, rootless
+        case rootlessWithRanges = "rootless-ranges"
 
-    static let nobody = 65534
+        /// Who runs the probe; nil: this process's user (root).
+        var account: Account? {
+            switch self {
+            case .root: nil
+            case .rootless: .nobody
+            case .rootlessWithRanges: .rootlessWithRanges
+            }
+        }
+    }
+
     static let modes = Mode.allCases.flatMap { mode in OCIRuntime.Kind.allCases.map { (mode, $0) } }
 
     @Test(arguments: modes)
     func runsOverAnOverlayAndDiffsTheUpperDirectory(_ mode: Mode, _ kind: OCIRuntime.Kind) throws {
-        guard try RuntimeAvailability.check(kind) else { return }
-        try Scratch.with(owner: mode == .rootless ? Self.nobody : nil) { dir in
-            let lower = try BusyboxRoot.make(in: dir, owner: mode == .rootless ? Self.nobody : nil)
+        guard try RuntimeAvailability.check(kind, mode) else { return }
+        try Scratch.with(owner: mode.account) { dir in
+            let lower = try BusyboxRoot.make(in: dir, owner: mode.account)
             let before = try TreeFingerprint.of(lower)
             let result = try Probe.run(
                 dir: dir, lower: lower, kind: kind, mode: mode,
@@ -37,9 +48,9 @@ struct RunBundleTests {
     /// a host directory where our cleanup and diff would otherwise remove and read things.
     @Test(arguments: modes)
     func anEscapingRunChangesNothingOutsideItsUpperDirectory(_ mode: Mode, _ kind: OCIRuntime.Kind) throws {
-        guard try RuntimeAvailability.check(kind) else { return }
-        try Scratch.with(owner: mode == .rootless ? Self.nobody : nil) { dir in
-            let owner = mode == .rootless ? Self.nobody : nil
+        guard try RuntimeAvailability.check(kind, mode) else { return }
+        try Scratch.with(owner: mode.account) { dir in
+            let owner = mode.account
             let lower = try BusyboxRoot.make(in: dir, owner: owner)
             let host = dir.appending(path: "host")
             try FileManager.default.createDirectory(at: host.appending(path: "tmp"), withIntermediateDirectories: true)
@@ -62,6 +73,26 @@ struct RunBundleTests {
             #expect(result.changes.contains("escaped file:6 0 0"))
             #expect(result.changes.contains("work symlink:\(host.path) 0 0"))
             #expect(!result.changes.contains { $0.hasPrefix("work/") })
+        }
+    }
+}
+
+extension RunBundleTests {
+    /// With a subordinate range, ids other than root exist inside: a chown to 1000 lands on the
+    /// range's host id and reads back as 1000.
+    @Test(arguments: OCIRuntime.Kind.allCases)
+    func otherOwnersMapThroughTheSubordinateRange(_ kind: OCIRuntime.Kind) throws {
+        guard try RuntimeAvailability.check(kind, .rootlessWithRanges) else { return }
+        let account = try #require(Mode.rootlessWithRanges.account)
+        try Scratch.with(owner: account) { dir in
+            let lower = try BusyboxRoot.make(in: dir, owner: account)
+            let result = try Probe.run(
+                dir: dir, lower: lower, kind: kind, mode: .rootlessWithRanges,
+                command: ["/bin/sh", "-c", "mkdir /x && echo data >/x/f && chown 1000:1001 /x/f"])
+            #expect(result.status == 0, "\(result.lines)")
+            #expect(result.changes == ["x dir 0 0", "x/f file:5 1000 1001"])
+            let attributes = try FileManager.default.attributesOfItem(atPath: dir.appending(path: "upper/x/f").path)
+            #expect(attributes[.ownerAccountID] as? Int == 300_000 + 999)
         }
     }
 }
@@ -90,14 +121,18 @@ struct RunBundleTests {
 enum RuntimeAvailability {
     struct Missing: Error, CustomStringConvertible {
         var kind: OCIRuntime.Kind
-        var description: String { "\(kind.rawValue) is not installed but CI=true: scripts/bootstrap.sh installs it" }
+        var description: String {
+            "\(kind.rawValue), setpriv, newuidmap or the sit-rootless user is missing but CI=true: scripts/bootstrap.sh makes them"
+        }
     }
 
-    static func check(_ kind: OCIRuntime.Kind) throws -> Bool {
-        if (try? OCIRuntime.locate(preferring: [kind])) != nil, Executable.find("setpriv") != nil { return true }
+    static func check(_ kind: OCIRuntime.Kind, _ mode: RunBundleTests.Mode) throws -> Bool {
+        let ranges = mode != .rootlessWithRanges || (Account.rootlessWithRanges != nil && Executable.find("newuidmap") != nil)
+        if (try? OCIRuntime.locate(preferring: [kind])) != nil, Executable.find("setpriv") != nil, ranges { return true }
         let ci = ProcessInfo.processInfo.environment["CI"]?.lowercased()
         if ci == "true" || ci == "1" || ci == "yes" { throw Missing(kind: kind) }
-        FileHandle.standardError.write(Data("SKIPPED: \(kind.rawValue) or setpriv not installed; run scripts/bootstrap.sh\n".utf8))
+        FileHandle.standardError.write(Data(
+            "SKIPPED: \(kind.rawValue), setpriv, newuidmap or the sit-rootless user missing; run scripts/bootstrap.sh\n".utf8))
         return false
     }
 }
@@ -120,13 +155,13 @@ enum Probe {
         let upper = dir.appending(path: "upper"), scratch = dir.appending(path: "scratch")
         for directory in [upper, scratch] {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try Scratch.chown(directory, to: mode == .rootless ? RunBundleTests.nobody : nil)
+            try Scratch.chown(directory, to: mode.account)
         }
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "\(binary.path) missing: run swift build first (scripts/test.sh does)")
         var arguments = [binary.path, lower.path, upper.path, scratch.path, kind.rawValue, mode.rawValue, tmpfs, "--"] + command
-        if mode == .rootless {
-            let id = String(RunBundleTests.nobody)
-            arguments = [try #require(Executable.find("setpriv")), "--reuid=\(id)", "--regid=\(id)", "--clear-groups"] + arguments
+        if let account = mode.account {
+            arguments = [try #require(Executable.find("setpriv")), "--reuid=\(account.uid)", "--regid=\(account.gid)", "--clear-groups"]
+                + arguments
         }
         var output: [String] = []
         let exit = try ProcessRunner.run(arguments, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]) { output.append($0) }
