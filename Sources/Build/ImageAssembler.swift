@@ -30,7 +30,8 @@ struct ImageAssembler: Sendable {
     }
 
     var baseState: BaseState {
-        BaseState(env: config.config?.env ?? [], workingDir: config.config?.workingDir, shell: config.config?.shell)
+        BaseState(env: config.config?.env ?? [], workingDir: config.config?.workingDir, shell: config.config?.shell,
+                  user: config.config?.user)
     }
 
     mutating func apply(_ action: Action, createdBy: String) {
@@ -74,7 +75,7 @@ struct ImageAssembler: Sendable {
             health.retries = check.retries
             container.healthcheck = health
         case .maintainer(let author): config.author = author
-        case .copy: break
+        case .copy, .run: break
         }
         config.config = container
         addEmptyLayer(createdBy: createdBy)

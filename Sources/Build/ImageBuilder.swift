@@ -156,6 +156,12 @@ private struct StageRun {
     mutating func build(_ stage: StageHeader, on base: BaseImage, planner: BuildPlanner, built: [ImageAssembler]) throws -> ImageAssembler {
         var image = ImageAssembler(base: base, epoch: builder.settings.epoch, format: request.format)
         let plan = try planner.evaluate(stage, base: image.baseState)
+        // Refused before any layer of the stage is written, until the RUN executor is wired in.
+        if let run = plan.steps.first(where: { if case .run = $0.action { true } else { false } }) {
+            throw BuildError("RUN needs the runtime executor, which this build does not have yet",
+                             hint: "build the base image with the packages you need (scripts/make-base-image.sh) and keep RUN out of the Dockerfile")
+                .at(request.dockerfileName, line: run.line)
+        }
         var directories: DirectoryIndex?
         for step in plan.steps {
             builder.events(.step(line: step.line, text: step.createdBy))
