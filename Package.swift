@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "SparkTests", dependencies: ["Spark"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "CCurl"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
-        .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Archive"]),
+        .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Archive", "Spark"]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),
     ],
     swiftLanguageModes: [.v6]

@@ -264,3 +264,29 @@ struct SafeUnpackerTests {
         #expect(!FileManager.default.fileExists(atPath: ran.path), "libarchive ran the archive's choice of program")
     }
 }
+
+/// A build context file is read only if it is still the file that was planned: swapped for a
+/// symlink to it, or replaced, between planning and reading, it is an error naming it.
+@Test(arguments: ["symlink", "replace"])
+func aFileSwappedAfterPlanningIsNotRead(_ swap: String) throws {
+    try withTemporaryDirectory { dir in
+        let file = dir.appendingPathComponent("conf")
+        let moved = dir.appendingPathComponent("moved")
+        try Data("planned\n".utf8).write(to: file)
+        var info = stat()
+        #expect(lstat(file.path, &info) == 0)
+        let identity = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        try FileManager.default.moveItem(at: file, to: moved)
+        if swap == "symlink" {
+            try FileManager.default.createSymbolicLink(at: file, withDestinationURL: moved)
+        } else {
+            try Data("swapped\n".utf8).write(to: file)
+        }
+        let tar = try TarWriter(sink: try FileSink(creating: dir.appendingPathComponent("out.tar").path))
+        #expect {
+            try tar.append(TarEntry(path: "conf", kind: .file(size: 8), mode: 0o644), contents: .checkedFile(path: file.path, identity: identity))
+        } throws: { error in
+            "\(error)".contains(file.path)
+        }
+    }
+}
