@@ -158,13 +158,9 @@ public final class SafeUnpacker {
         switch options.whiteouts {
         case .apply:
             guard let fd = try tree.directory(parent, creating: false) else { return }
-            tree.forget(parent + [name])
-            try tree.remove(name, in: fd, relative: path)
-            directories[path] = nil
-            forgetBelow(path)
-        case .overlay:
-            let fd = try tree.directory(parent, creating: true)!
             try replaceExisting(name, in: fd, parent: parent)
+        case .overlay:
+            let fd = try emptySlot(name, parent: parent)
             guard mknodat(fd, name, S_IFCHR | 0o600, 0) == 0 else {
                 throw BeneathDirectory.Failure.system("cannot record the whiteout", path: path, errno: errno)
             }
@@ -179,40 +175,43 @@ public final class SafeUnpacker {
 
     /// Writes one entry; returns why it was skipped, if it was.
     private func write(_ entry: TarEntry, name: String, parent: ArraySlice<String>, reader: TarReader) throws -> String? {
-        if case .hardlink(let target) = entry.kind {
-            try hardlink(entry, name: name, parent: parent, target: target)
-            return nil
-        }
-        let fd = try tree.directory(parent, creating: true)!
         switch entry.kind {
+        case .hardlink(let target):
+            try hardlink(entry, name: name, parent: parent, target: target)
         case .directory:
+            let fd = try tree.directory(parent, creating: true)!
             if tree.fileType(name, in: fd) != S_IFDIR {
                 try replaceExisting(name, in: fd, parent: parent)
                 guard mkdirat(fd, name, 0o700) == 0 else { throw BeneathDirectory.Failure.system("cannot create directory", path: entry.path, errno: errno) }
             }
             directories[entry.path] = entry
         case .file:
-            try replaceExisting(name, in: fd, parent: parent)
+            let fd = try emptySlot(name, parent: parent)
             try writeFile(entry, name: name, in: fd, reader: reader)
         case .symlink(let target):
-            try replaceExisting(name, in: fd, parent: parent)
+            let fd = try emptySlot(name, parent: parent)
             guard symlinkat(target, fd, name) == 0 else { throw BeneathDirectory.Failure.system("cannot create symlink", path: entry.path, errno: errno) }
             try setLinkMetadata(entry, name: name, in: fd)
         case .special:
             guard options.allowDevices, let node = reader.node else { return "device, FIFO or socket skipped" }
-            try replaceExisting(name, in: fd, parent: parent)
+            let fd = try emptySlot(name, parent: parent)
             guard mknodat(fd, name, node.type | mode_t(entry.mode & 0o777), node.device) == 0 else {
                 throw BeneathDirectory.Failure.system("cannot create device node", path: entry.path, errno: errno)
             }
             try setLinkMetadata(entry, name: name, in: fd)
-        case .hardlink:
-            break
         }
         return nil
     }
 
-    /// Whatever an entry replaces goes first, so nothing is written through an old symlink or
-    /// into a file that other paths share as a hard link.
+    /// The parent directory of `name`, created if missing, with nothing at `name` any more.
+    private func emptySlot(_ name: String, parent: ArraySlice<String>) throws -> Int32 {
+        let fd = try tree.directory(parent, creating: true)!
+        try replaceExisting(name, in: fd, parent: parent)
+        return fd
+    }
+
+    /// Whatever an entry (or a whiteout) replaces goes first, so nothing is written through an
+    /// old symlink or into a file that other paths share as a hard link.
     private func replaceExisting(_ name: String, in fd: Int32, parent: ArraySlice<String>) throws {
         guard tree.fileType(name, in: fd) != nil else { return }
         let path = (parent + [name]).joined(separator: "/")
@@ -255,8 +254,7 @@ public final class SafeUnpacker {
         guard let type = tree.fileType(targetName, in: targetParent), type != S_IFDIR else {
             throw EntryName.Refusal(reason: "the hard link target '\(target)' is not a file in the archive")
         }
-        let fd = try tree.directory(parent, creating: true)!
-        try replaceExisting(name, in: fd, parent: parent)
+        let fd = try emptySlot(name, parent: parent)
         guard linkat(targetParent, targetName, fd, name, 0) == 0 else {
             throw BeneathDirectory.Failure.system("cannot link to '\(target)'", path: entry.path, errno: errno)
         }
