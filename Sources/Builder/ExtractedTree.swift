@@ -78,10 +78,12 @@ extension ExtractedTree {
 
     /// A tar file from the context (ADD), unpacked; `contextPath` names it in errors.
     static func unpack(tarball path: String, identity: FileIdentity, contextPath: String, parent: String) throws -> ExtractedTree {
-        // The archive must still be the file the planner looked at (not a symlink swapped in).
-        close(try identity.open(path))
+        // The archive must still be the file the planner looked at (not a symlink swapped in), and
+        // is read through the descriptor that checked it, whatever happens to the path meanwhile.
+        let fd = try identity.open(path)
+        defer { close(fd) }
         let tree = try ExtractedTree(parent: parent)
-        try tree.apply(layerAt: path, name: contextPath, keepingOnly: [""])
+        try tree.apply(layerAt: "/dev/fd/\(fd)", name: contextPath, keepingOnly: [""])
         try tree.finish()
         return tree
     }
