@@ -14,7 +14,8 @@ final class BeneathDirectory {
     let path: String
     private let root: Int32
     /// The open directories of the last parent chain resolved. Tar entries come in walk order,
-    /// so the next entry's parent usually shares most of it: no re-walk from the root.
+    /// so the next entry's parent usually shares most of it: no re-walk from the root. Every
+    /// removal is of a child of the directory just resolved, so no descriptor here goes stale.
     private var chain: [(name: String, fd: Int32)] = []
 
     init(path: String) throws(Failure) {
@@ -58,22 +59,6 @@ final class BeneathDirectory {
         let failed = errno
         guard failed == ELOOP || failed == ENOTDIR else { throw .system("cannot open directory", path: relative, errno: failed) }
         throw isSymlink(name, in: parent) ? .symlink(path: relative) : .notDirectory(path: relative)
-    }
-
-    /// Forgets open directories at or below `components`, after they were removed or replaced.
-    func forget(_ components: ArraySlice<String>) {
-        guard !components.isEmpty else { return }
-        forget(from: components.count - 1, under: components)
-    }
-
-    /// Forgets open directories below `components`, after its contents were removed.
-    func forgetContents(of components: ArraySlice<String>) {
-        forget(from: components.count, under: components)
-    }
-
-    private func forget(from index: Int, under components: ArraySlice<String>) {
-        guard index < chain.count, zip(chain, components).allSatisfy({ $0.name == $1 }) else { return }
-        closeChain(from: index)
     }
 
     private func closeChain(from index: Int) {

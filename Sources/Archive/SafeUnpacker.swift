@@ -137,7 +137,6 @@ public final class SafeUnpacker {
         switch options.whiteouts {
         case .apply:
             guard let fd = try tree.directory(parent, creating: false) else { return [] }
-            tree.forgetContents(of: parent)
             let below = path.isEmpty ? "" : path + "/"
             let removed = try tree.removeContents(of: fd, relative: path) { written.contains(below + $0) }
             for name in removed {
@@ -215,7 +214,6 @@ public final class SafeUnpacker {
     private func replaceExisting(_ name: String, in fd: Int32, parent: ArraySlice<String>) throws {
         guard tree.fileType(name, in: fd) != nil else { return }
         let path = (parent + [name]).joined(separator: "/")
-        tree.forget(parent + [name])
         try tree.remove(name, in: fd, relative: path)
         directories[path] = nil
         forgetBelow(path)

@@ -41,8 +41,11 @@ struct SafeUnpackerTests {
         var link = ""
         var data = "payload"
         var mode = 0o644
+        var device = (major: 0, minor: 0)
 
-        var json: [String: Any] { ["name": name, "type": type, "link": link, "data": data, "mode": mode] }
+        var json: [String: Any] {
+            ["name": name, "type": type, "link": link, "data": data, "mode": mode, "major": device.major, "minor": device.minor]
+        }
     }
 
     static func file(_ name: String, _ data: String = "payload", mode: Int = 0o644) -> Entry { Entry(name: name, data: data, mode: mode) }
@@ -67,6 +70,7 @@ struct SafeUnpackerTests {
                 for e in json.load(open(sys.argv[1])):
                     info = tarfile.TarInfo(e["name"]); info.type = kinds[e["type"]]; info.mode = e["mode"]
                     info.linkname = e["link"]; info.mtime = 1000000
+                    info.devmajor = e["major"]; info.devminor = e["minor"]
                     data = e["data"].encode() if e["type"] == "file" else b""
                     info.size = len(data)
                     tar.addfile(info, io.BytesIO(data))
@@ -188,6 +192,39 @@ struct SafeUnpackerTests {
             #expect(try String(contentsOf: target.appendingPathComponent("was-link"), encoding: .utf8) == "now a file")
             #expect(removed.sorted() == ["gone", "opt/app/b", "opt/app/lib"])
             #expect(try Self.snapshot(canary) == before)
+        }
+    }
+
+    /// The open parent directories are cached: a directory replaced by a file and made again
+    /// must not take later entries into the removed one.
+    @Test func aReplacedDirectoryIsNotWrittenThroughItsOldDescriptor() throws {
+        try Self.withTargetAndCanary { dir, target, canary in
+            let first = dir.appendingPathComponent("replace.tar")
+            let second = dir.appendingPathComponent("whiteout.tar")
+            try Self.makeTar([
+                Self.dir("a/b"), Self.file("a/b/c", "old"), Self.file("a/b", "a file now"), Self.dir("a/b"), Self.file("a/b/d", "new"),
+                Self.dir("a/b/e"), Self.file("a/b/e/f", "deep"),
+            ], at: first, canary: canary)
+            try Self.makeTar([Self.dir("a/b/e"), Self.file(".wh.a", ""), Self.file("a/b/e/g", "after the whiteout")], at: second, canary: canary)
+            let unpacker = try SafeUnpacker(into: target.path, options: UnpackOptions(ownership: .currentUser))
+            try unpacker.unpack(first.path)
+            #expect(Set(try Self.snapshot(target).keys) == ["a", "a/b", "a/b/d", "a/b/e", "a/b/e/f"])
+            try unpacker.unpack(second.path)
+            try unpacker.finish()
+            #expect(Set(try Self.snapshot(target).keys) == ["a", "a/b", "a/b/e", "a/b/e/g"])
+        }
+    }
+
+    @Test(.enabled(if: geteuid() == 0, "mknod needs root"))
+    func devicesAreMadeWhenAllowed() throws {
+        try Self.withTargetAndCanary { dir, target, canary in
+            let tar = dir.appendingPathComponent("dev.tar")
+            try Self.makeTar([Self.dir("dev"), Entry(name: "dev/console", type: "chr", data: "", mode: 0o600, device: (5, 1))], at: tar, canary: canary)
+            let unpacker = try SafeUnpacker(into: target.path, options: UnpackOptions(ownership: .preserve, allowDevices: true))
+            try unpacker.unpack(tar.path)
+            let listing = try run("stat", "-c", "%F %t:%T %a", target.appendingPathComponent("dev/console").path)
+            #expect(listing == "character special file 5:1 600\n")
+            #expect(unpacker.notes.isEmpty)
         }
     }
 
