@@ -1,9 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux only for now: the code uses Linux calls (st_mtim, MSG_NOSIGNAL, overlayfs); the README lists
+// what a macOS build would need.
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+
 let package = Package(
     name: "spark-image-tool",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "spark-image-tool", targets: ["spark-image-tool"]),
     ],
@@ -19,33 +22,39 @@ let package = Package(
         .target(name: "CIsal", linkerSettings: [.linkedLibrary("isal")]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
 
-        // Pure modules: no I/O.
-        .target(name: "OCI"),
-        .target(name: "Dockerfile"),
+        // Small helpers every module may use: HintedError, hex SHA-256, errno text, subprocesses.
+        .target(name: "Support", dependencies: [crypto]),
 
-        // I/O modules.
-        .target(name: "Archive", dependencies: [
-            "CArchive", "CZlib", "CIsal", .product(name: "Crypto", package: "swift-crypto"),
-        ]),
-        .target(name: "Store", dependencies: ["OCI", "Archive"]),
-        .target(name: "HTTP", dependencies: ["CCurl"]),
-        .target(name: "Registry", dependencies: ["OCI", "HTTP", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "DockerEngine", dependencies: ["OCI", "HTTP", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "Spark", dependencies: ["OCI"]),
-        .target(name: "Builder", dependencies: ["OCI", "Archive", "Store", "Dockerfile", "Spark", "HTTP", "Registry", "DockerEngine"]),
+        // Pure modules: no I/O.
+        .target(name: "OCI", dependencies: ["Support"]),
+        .target(name: "Dockerfile", dependencies: ["Support"]),
+
+        // I/O modules, lowest first. scripts/check-imports.sh keeps these lists equal to the imports.
+        .target(name: "Spark", dependencies: ["Support"]),
+        .target(name: "Archive", dependencies: ["CArchive", "CZlib", "CIsal", "Support", crypto]),
+        .target(name: "Store", dependencies: ["OCI", "Archive", "Support"]),
+        // Image formats on disk (oci-layout, oci-archive, docker-archive, rootfs tarballs), read and written.
+        .target(name: "ImageFormats", dependencies: ["OCI", "Archive", "Store", "Support"]),
+        .target(name: "HTTP", dependencies: ["CCurl", "Support"]),
+        .target(name: "Registry", dependencies: ["OCI", "HTTP", "Support"]),
+        .target(name: "DockerEngine", dependencies: ["HTTP", "Support"]),
+        .target(name: "Build", dependencies: ["OCI", "Archive", "Store", "ImageFormats", "Dockerfile", "Spark", "Support", crypto]),
+        .target(name: "Distribution", dependencies: ["OCI", "Archive", "Store", "Registry", "HTTP", "Support"]),
+        .target(name: "Preload", dependencies: ["OCI", "Archive", "Store", "ImageFormats", "DockerEngine", "Support"]),
         .executableTarget(name: "spark-image-tool", dependencies: [
-            "Builder", "Registry", "HTTP", "DockerEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "OCI", "Store", "ImageFormats", "Spark", "HTTP", "Registry", "DockerEngine", "Build", "Distribution",
+            "Preload", "Support", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile"]),
-        .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive", "Support"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Archive", "OCI"]),
         .testTarget(name: "SparkTests", dependencies: ["Spark"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "CCurl"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
-        .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Archive", "Spark"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),
+        .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI", "Archive", "Spark"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Support"]),
     ],
     swiftLanguageModes: [.v6]
 )

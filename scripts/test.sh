@@ -43,6 +43,9 @@ echo "test.sh: services started in $((SECONDS - t0))s" >&2
 # shellcheck source=/dev/null
 . "$SIT_SERVICES_ENV"
 
+# Each target's imports must be exactly its declared dependencies (SwiftPM would leak the rest).
+swift package dump-package | python3 scripts/lib/check_imports.py
+
 t0=$SECONDS
 swift build
 SIT_BIN_PATH="$(swift build --show-bin-path)"

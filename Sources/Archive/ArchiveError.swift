@@ -1,5 +1,7 @@
+import Support
+
 /// Errors from reading or writing archives and compressed streams. The message names the file.
-public struct ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct ArchiveError: HintedError, Equatable, Sendable {
     public var path: String?
     public var message: String
     public var hint: String?

@@ -99,6 +99,8 @@ public final class BlockCompressor<Codec: BlockCodec>: ByteSink {
 }
 
 /// One block's encoding, run on a worker thread and waited for by the writer.
+/// Unchecked: `result` is written once by `run` before `done` is signalled, and read only after
+/// `wait` has seen that signal; the semaphore orders the two.
 private final class BlockJob<Codec: BlockCodec>: @unchecked Sendable {
     private let codec: Codec
     private let block: InputBlock

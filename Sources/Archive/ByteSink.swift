@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Support
 
 /// One stage of a streaming pipeline: bytes go in, and (for filters) come out into the next stage.
 public protocol ByteSink: AnyObject {
@@ -53,7 +54,7 @@ public final class FileSink: ByteSink {
     public init(creating path: String, mode: mode_t = 0o644) throws {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw ArchiveError(path: path, "cannot create: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ArchiveError(path: path, "cannot create: \(errnoDescription())") }
         buffer.reserveCapacity(capacity)
     }
 
@@ -72,7 +73,7 @@ public final class FileSink: ByteSink {
         try flush()
         guard close(fd) == 0 else {
             fd = -1
-            throw ArchiveError(path: path, "cannot close: \(String(cString: strerror(errno)))")
+            throw ArchiveError(path: path, "cannot close: \(errnoDescription())")
         }
         fd = -1
     }
@@ -88,7 +89,7 @@ public final class FileSink: ByteSink {
             let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
-                throw ArchiveError(path: path, "cannot write: \(String(cString: strerror(errno)))")
+                throw ArchiveError(path: path, "cannot write: \(errnoDescription())")
             }
             offset += written
         }

@@ -1,5 +1,6 @@
 import CIsal
 import Foundation
+import Support
 
 /// Reads a gzip file decompressed, member after member, through ISA-L: reading a base image's
 /// tar headers means inflating all of it, and ISA-L does that about twice as fast as zlib.
@@ -25,7 +26,7 @@ final class GzipFileReader {
     init(path: String) throws {
         self.path = path
         fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ArchiveError(path: path, "cannot open: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ArchiveError(path: path, "cannot open: \(errnoDescription())") }
         guard let state = cisal_inflate_new() else {
             close(fd)
             throw ArchiveError(path: path, "out of memory")
@@ -84,7 +85,7 @@ final class GzipFileReader {
             inputStart = 0
         }
         let count = input.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + inputEnd, $0.count - inputEnd) }
-        guard count >= 0 else { throw ArchiveError(path: path, "cannot read: \(String(cString: strerror(errno)))") }
+        guard count >= 0 else { throw ArchiveError(path: path, "cannot read: \(errnoDescription())") }
         if count == 0 { atEndOfFile = true }
         inputEnd += count
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Reads a file in large chunks, for hashing or copying blobs without holding them in memory.
 public final class RawFileReader {
@@ -9,7 +10,7 @@ public final class RawFileReader {
     public init(path: String) throws {
         self.path = path
         fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ArchiveError(path: path, "cannot read: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ArchiveError(path: path, "cannot read: \(errnoDescription())") }
     }
 
     deinit { close(fd) }
@@ -19,7 +20,7 @@ public final class RawFileReader {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw ArchiveError(path: path, "cannot read: \(String(cString: strerror(errno)))")
+                throw ArchiveError(path: path, "cannot read: \(errnoDescription())")
             }
             if count == 0 { return }
             try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }

@@ -1,5 +1,6 @@
 import CArchive
 import Foundation
+import Support
 
 /// How an unpacker treats what an image layer means beyond plain files.
 public struct UnpackOptions: Sendable {
@@ -304,7 +305,7 @@ public final class SafeUnpacker {
         case BeneathDirectory.Failure.notDirectory(let path):
             return ArchiveError(path: archive, "\(about)'\(path)' is not a directory", hint: hostileHint)
         case BeneathDirectory.Failure.system(let what, let path, let code):
-            return ArchiveError(path: archive, "\(about)\(what) \(path): \(String(cString: strerror(code)))")
+            return ArchiveError(path: archive, "\(about)\(what) \(path): \(errnoDescription(code))")
         default:
             return error
         }

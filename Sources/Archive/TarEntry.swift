@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// One entry of a tar stream, with the metadata that ends up in the image.
 public struct TarEntry: Sendable, Equatable {
@@ -60,7 +61,7 @@ public struct FileIdentity: Sendable, Equatable, Hashable {
     /// Opens `path` for reading if it is still this file and not a symlink.
     public func open(_ path: String) throws -> Int32 {
         let fd = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw ArchiveError(path: path, "cannot read: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ArchiveError(path: path, "cannot read: \(errnoDescription())") }
         var info = stat()
         guard fstat(fd, &info) == 0, UInt64(info.st_dev) == device, UInt64(info.st_ino) == inode else {
             close(fd)

@@ -1,5 +1,6 @@
 import CArchive
 import Foundation
+import Support
 
 /// Writes a tar stream into a sink through libarchive. The format is POSIX pax in its
 /// restricted form: plain ustar headers, plus pax records only where ustar cannot hold a value
@@ -89,13 +90,13 @@ public final class TarWriter {
 
     private func copyFile(at path: String, expectedSize: Int64, identity: FileIdentity? = nil) throws {
         let fd = try identity?.open(path) ?? open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ArchiveError(path: path, "cannot read: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ArchiveError(path: path, "cannot read: \(errnoDescription())") }
         defer { close(fd) }
         var remaining = expectedSize
         while remaining > 0 {
             let count = try readBuffer.withUnsafeMutableBytes { buffer -> Int in
                 let n = read(fd, buffer.baseAddress, min(buffer.count, Int(clamping: remaining)))
-                if n < 0 && errno != EINTR { throw ArchiveError(path: path, "cannot read: \(String(cString: strerror(errno)))") }
+                if n < 0 && errno != EINTR { throw ArchiveError(path: path, "cannot read: \(errnoDescription())") }
                 return max(n, 0)
             }
             if count == 0 { throw ArchiveError(path: path, "file shrank while it was being read; is something writing to it?") }

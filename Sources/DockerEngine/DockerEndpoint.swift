@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import Support
 
 /// Where a Docker daemon listens and how to reach it, with the reason it was chosen.
 public struct DockerEndpoint: Sendable, Equatable {
@@ -62,14 +62,7 @@ public struct DockerTLS: Sendable, Equatable {
     }
 }
 
-public struct DockerError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var message: String
-    public var hint: String?
+public enum DockerFailure {}
 
-    public init(_ message: String, hint: String? = nil) {
-        self.message = message
-        self.hint = hint
-    }
-
-    public var description: String { hint.map { "\(message)\n  hint: \($0)" } ?? message }
-}
+/// A failure to find or talk to a Docker daemon.
+public typealias DockerError = ModuleError<DockerFailure>

@@ -1,4 +1,4 @@
-import Crypto
+import Support
 import Foundation
 
 /// Finds the daemon to talk to, in the docker CLI's order: an explicit host, DOCKER_HOST (with
@@ -59,7 +59,7 @@ public struct EndpointDiscovery: Sendable {
     /// A context's endpoint from `contexts/meta/<sha256(name)>/meta.json`, with its TLS files
     /// from `contexts/tls/<sha256(name)>/docker/` when it has them.
     func context(named name: String) throws(DockerError) -> DockerEndpoint {
-        let id = SHA256.hash(data: Array(name.utf8)).map { String(format: "%02x", $0) }.joined()
+        let id = SHA256Hex.of(name)
         let meta = "\(dockerConfigDirectory)/contexts/meta/\(id)/meta.json"
         guard let data = FileManager.default.contents(atPath: meta),
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],

@@ -2,33 +2,31 @@ import Foundation
 import HTTP
 
 /// The parts of the Docker Engine API that preloading needs, over a Unix socket, plain tcp or
-/// tcp with TLS client certificates. The API version is negotiated through /_ping.
-public final class EngineClient: @unchecked Sendable {
+/// tcp with TLS client certificates. It is made connected: the API version both sides speak is
+/// settled through /_ping before any other call.
+public struct EngineClient: Sendable {
     public let endpoint: DockerEndpoint
-    private let http: HTTPClient
-    private var apiVersion = "1.41"
+    private let transport: Transport
+    private let apiVersion: String
     /// The newest API this client speaks; older daemons get their own version.
     static let maximumVersion = "1.43"
 
-    public init(endpoint: DockerEndpoint, log: (@Sendable (String) -> Void)? = nil) {
+    public init(connectingTo endpoint: DockerEndpoint, log: (@Sendable (String) -> Void)? = nil) throws {
         self.endpoint = endpoint
         var configuration = HTTPClientConfiguration()
         // The daemon may unpack layers for minutes after the upload before it answers.
         configuration.lowSpeedTime = .seconds(1800)
         configuration.debug = log
         configuration.proxy = ProxySettings()
-        http = HTTPClient(configuration: configuration)
+        transport = Transport(endpoint: endpoint, http: HTTPClient(configuration: configuration))
+        apiVersion = try Self.negotiateVersion(transport)
     }
 
-    /// Pings the daemon and settles on an API version both sides speak.
-    public func connect() throws {
-        let reply = try send("GET", "/_ping", versioned: false)
-        guard reply.status == 200 else { throw failure(reply, action: "ping") }
-        if let version = reply.headers["Api-Version"], Self.compare(version, Self.maximumVersion) < 0 {
-            apiVersion = version
-        } else {
-            apiVersion = Self.maximumVersion
-        }
+    private static func negotiateVersion(_ transport: Transport) throws -> String {
+        let reply = try transport.send("GET", "/_ping")
+        guard reply.status == 200 else { throw Transport.failure(reply, action: "ping") }
+        if let version = reply.headers["Api-Version"], compare(version, maximumVersion) < 0 { return version }
+        return maximumVersion
     }
 
     public struct Version: Decodable, Sendable {
@@ -101,10 +99,50 @@ public final class EngineClient: @unchecked Sendable {
 
     // MARK: - Transport
 
-    private func send(_ method: String, _ path: String, versioned: Bool = true, headers: HTTPHeaders = HTTPHeaders(),
+    private func send(_ method: String, _ path: String, headers: HTTPHeaders = HTTPHeaders(),
                       body: RequestBody = .none, response: ResponseBody = .collect(limit: 64 << 20)) throws -> HTTPResponse {
-        let prefix = versioned ? "/v\(apiVersion)" : ""
-        var request = HTTPRequest(method: method, url: baseURL + prefix + path, headers: headers, body: body)
+        try transport.send(method, "/v\(apiVersion)" + path, headers: headers, body: body, response: response)
+    }
+
+    private func failure(_ reply: HTTPResponse, action: String) -> DockerError {
+        Transport.failure(reply, action: action)
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ reply: HTTPResponse, action: String) throws -> T {
+        guard reply.status == 200 else { throw failure(reply, action: action) }
+        do { return try JSONDecoder().decode(type, from: Data(reply.body)) } catch {
+            throw DockerError("the Docker daemon's answer to '\(action)' is not what the Engine API describes: \(error)")
+        }
+    }
+
+    /// Orders "1.41" < "1.43" numerically.
+    static func compare(_ a: String, _ b: String) -> Int {
+        let left = a.split(separator: ".").map { Int($0) ?? 0 }, right = b.split(separator: ".").map { Int($0) ?? 0 }
+        for (x, y) in zip(left, right) where x != y { return x < y ? -1 : 1 }
+        return left.count == right.count ? 0 : (left.count < right.count ? -1 : 1)
+    }
+
+    static func escapePath(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~:@/")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    static func escapeQuery(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}
+
+/// One request to the daemon's address (socket or tcp, with its TLS files), errors worded for users.
+private struct Transport: Sendable {
+    let endpoint: DockerEndpoint
+    let http: HTTPClient
+
+    func send(_ method: String, _ path: String, headers: HTTPHeaders = HTTPHeaders(),
+              body: RequestBody = .none, response: ResponseBody = .collect(limit: 64 << 20)) throws -> HTTPResponse {
+        var request = HTTPRequest(method: method, url: baseURL + path, headers: headers, body: body)
         if case .unixSocket = endpoint.address { request.headers.add(name: "Host", value: "docker") }
         do {
             return try http.send(request, response: response, tls: tls, unixSocket: unixSocket)
@@ -149,35 +187,9 @@ public final class EngineClient: @unchecked Sendable {
         }
     }
 
-    private func failure(_ reply: HTTPResponse, action: String) -> DockerError {
+    static func failure(_ reply: HTTPResponse, action: String) -> DockerError {
         let message = (try? JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any])?["message"] as? String
             ?? String(decoding: reply.body.prefix(300), as: UTF8.self)
         return DockerError("the Docker daemon could not \(action) (HTTP \(reply.status)): \(message)")
-    }
-
-    private func decode<T: Decodable>(_ type: T.Type, _ reply: HTTPResponse, action: String) throws -> T {
-        guard reply.status == 200 else { throw failure(reply, action: action) }
-        do { return try JSONDecoder().decode(type, from: Data(reply.body)) } catch {
-            throw DockerError("the Docker daemon's answer to '\(action)' is not what the Engine API describes: \(error)")
-        }
-    }
-
-    /// Orders "1.41" < "1.43" numerically.
-    static func compare(_ a: String, _ b: String) -> Int {
-        let left = a.split(separator: ".").map { Int($0) ?? 0 }, right = b.split(separator: ".").map { Int($0) ?? 0 }
-        for (x, y) in zip(left, right) where x != y { return x < y ? -1 : 1 }
-        return left.count == right.count ? 0 : (left.count < right.count ? -1 : 1)
-    }
-
-    static func escapePath(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~:@/")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
-    }
-
-    static func escapeQuery(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Reads `minikube -p PROFILE docker-env --shell bash` without running its output in a shell:
 /// only the `export NAME="VALUE"` lines are taken.
@@ -49,27 +50,19 @@ struct MinikubeEnvironment {
     }
 
     private func run() throws(DockerError) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["minikube", "-p", profile, "docker-env", "--shell", "bash"]
-        process.environment = environment
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        do { try process.run() } catch {
+        let result: ProcessOutput
+        do { result = try Subprocess.run(["minikube", "-p", profile, "docker-env", "--shell", "bash"], environment: environment) } catch {
             throw DockerError("cannot run minikube: \(error)", hint: "install minikube or put it on PATH")
         }
-        let output = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if process.terminationStatus == 127 {
+        if result.status == 127 {
             throw DockerError("minikube is not on PATH", hint: "install minikube, or name the daemon with --host")
         }
-        guard process.terminationStatus == 0 else {
+        let errors = result.stderrText
+        guard result.status == 0 else {
             if errors.contains("containerd") || errors.contains("container runtime") { throw Self.notDocker("containerd") }
-            throw DockerError("`minikube -p \(profile) docker-env` failed (exit \(process.terminationStatus)): \(errors.trimmingCharacters(in: .whitespacesAndNewlines).prefix(300))",
+            throw DockerError("`minikube -p \(profile) docker-env` failed (exit \(result.status)): \(errors.trimmingCharacters(in: .whitespacesAndNewlines).prefix(300))",
                               hint: "is minikube running? (`minikube -p \(profile) start`)")
         }
-        return output
+        return result.stdoutText
     }
 }

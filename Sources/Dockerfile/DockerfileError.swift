@@ -1,5 +1,7 @@
+import Support
+
 /// A problem in a Dockerfile, located at the line where its instruction starts.
-public struct DockerfileError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct DockerfileError: HintedError, Equatable, Sendable {
     public var file: String
     public var line: Int
     public var message: String

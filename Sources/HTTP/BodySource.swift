@@ -1,4 +1,6 @@
 import Foundation
+import Synchronization
+import Support
 
 /// Supplies a request body to curl's read callback, piece by piece.
 protocol BodySource: AnyObject {
@@ -15,11 +17,6 @@ protocol BodySource: AnyObject {
 extension BodySource {
     /// Only a producer thread can fail after the transfer.
     func finish() -> (any Error)? { nil }
-}
-
-/// The text of the current `errno`.
-func systemError() -> String {
-    String(cString: strerror(errno))
 }
 
 extension RequestBody {
@@ -68,7 +65,7 @@ final class FileSource: BodySource {
     init(path: String, offset: Int64, length: Int64) throws(HTTPError) {
         descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw HTTPError(kind: .other, message: "cannot open \(path): \(systemError())")
+            throw HTTPError(kind: .other, message: "cannot open \(path): \(errnoDescription())")
         }
         self.path = path
         self.offset = offset
@@ -85,7 +82,7 @@ final class FileSource: BodySource {
         let count = pread(descriptor, buffer.baseAddress, wanted, off_t(offset + position))
         if count < 0 && errno == EINTR { return try read(into: buffer) }
         guard count > 0 else {
-            let reason = count < 0 ? systemError() : "file ends before offset \(offset) + length \(total)"
+            let reason = count < 0 ? errnoDescription() : "file ends before offset \(offset) + length \(total)"
             throw HTTPError(kind: .other, message: "reading \(path): \(reason)")
         }
         position += Int64(count)
@@ -111,7 +108,7 @@ final class StreamSource: BodySource {
     init(length: Int64?, producer: @escaping @Sendable (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws(HTTPError) {
         var ends: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
-            throw HTTPError(kind: .other, message: "socketpair: \(systemError())")
+            throw HTTPError(kind: .other, message: "socketpair: \(errnoDescription())")
         }
         self.length = length
         readEnd = ends[0]
@@ -127,7 +124,7 @@ final class StreamSource: BodySource {
         let count = Foundation.read(readEnd, buffer.baseAddress, buffer.count)
         if count < 0 && errno == EINTR { return try read(into: buffer) }
         guard count >= 0 else {
-            throw HTTPError(kind: .other, message: "reading the body producer: \(systemError())")
+            throw HTTPError(kind: .other, message: "reading the body producer: \(errnoDescription())")
         }
         // End of stream: the producer has returned, so its outcome is settled.
         if count == 0, let error = outcome.producerError { throw error }
@@ -151,21 +148,20 @@ struct StreamClosed: Error, CustomStringConvertible {
 }
 
 /// What the producer thread leaves behind, guarded for the threads that read it.
-private final class ProducerOutcome: @unchecked Sendable {
-    private let lock = NSLock()
-    private var error: (any Error)?
+private final class ProducerOutcome: Sendable {
+    private let error = Mutex<(any Error)?>(nil)
     private let done = DispatchSemaphore(value: 0)
 
     /// The producer's own failure; a `StreamClosed` it passed on is the transfer's doing.
     var producerError: (any Error)? {
-        lock.withLock { error is StreamClosed ? nil : error }
+        error.withLock { $0 is StreamClosed ? nil : $0 }
     }
 
     func run(writingTo socket: Int32, _ producer: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) {
         do {
             try producer { bytes throws in try Self.send(bytes, to: socket) }
         } catch {
-            lock.withLock { self.error = error }
+            self.error.withLock { $0 = error }
         }
         close(socket)
         done.signal()

@@ -1,7 +1,9 @@
 import CCurl
 
 /// Owns one `CURL*`. Reused across requests so its connection cache keeps connections alive.
-final class EasyHandle {
+/// Unchecked: one thread at a time uses it; HTTPClient hands it out of its pool and takes it
+/// back under the pool's mutex.
+final class EasyHandle: @unchecked Sendable {
     let raw: UnsafeMutableRawPointer
     /// curl writes its detailed message here ("SSL certificate problem: ...").
     private let errorBuffer: UnsafeMutablePointer<CChar>

@@ -1,12 +1,13 @@
 import CCurl
 import Foundation
+import Synchronization
 
 /// The tool's one HTTP client. `send` blocks; run requests on several threads to overlap
 /// them. Idle curl handles are pooled so their connections are kept alive between requests.
-public final class HTTPClient: @unchecked Sendable {
+public final class HTTPClient: Sendable {
     let configuration: HTTPClientConfiguration
-    private let lock = NSLock()
-    private var idle: [EasyHandle] = []
+    /// Handles not in use; each is used by one thread at a time, taken out of here first.
+    private let idle = Mutex<[EasyHandle]>([])
 
     /// curl_global_init is not thread-safe, so it runs once, from a lazy static.
     private static let globalInit: CURLcode = ccurl_global_init()
@@ -56,13 +57,13 @@ public final class HTTPClient: @unchecked Sendable {
     }
 
     private func checkout() throws(HTTPError) -> EasyHandle {
-        if let handle = lock.withLock({ idle.popLast() }) { return handle }
+        if let handle = idle.withLock({ $0.popLast() }) { return handle }
         return try EasyHandle()
     }
 
     /// A handle beyond `maxIdleHandles` is dropped after the lock is released, with its connections.
     private func checkin(_ handle: EasyHandle) {
-        lock.withLock {
+        idle.withLock { idle in
             if idle.count < configuration.maxIdleHandles { idle.append(handle) }
         }
     }

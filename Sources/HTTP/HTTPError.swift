@@ -1,7 +1,8 @@
 import CCurl
+import Support
 
 /// A transfer that did not produce a response. HTTP statuses, even 5xx, are responses, not errors.
-public struct HTTPError: Error, CustomStringConvertible, Sendable {
+public struct HTTPError: HintedError, Sendable {
     public enum Kind: String, Sendable {
         case couldNotResolveHost
         case couldNotConnect
@@ -39,6 +40,8 @@ public struct HTTPError: Error, CustomStringConvertible, Sendable {
         case .couldNotResolveHost, .tls, .aborted, .responseTooLarge, .other: false
         }
     }
+
+    public var hint: String? { nil }
 
     public var description: String {
         let reason = underlying.map { "\($0)" } ?? message

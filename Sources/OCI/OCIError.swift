@@ -1,10 +1,14 @@
+import Support
+
 /// Errors from parsing OCI values. Each message names the offending text.
-public enum OCIError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum OCIError: HintedError, Equatable, Sendable {
     case invalidDigest(String, reason: String)
     case invalidReference(String, reason: String)
     case invalidPlatform(String)
 
-    public var description: String {
+    public var hint: String? { nil }
+
+    public var message: String {
         switch self {
         case .invalidDigest(let text, let reason):
             "invalid digest '\(text)': \(reason)"

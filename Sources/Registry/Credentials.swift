@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// A username and password, or an identity token. Printing one never shows the secret.
 public struct Credentials: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
@@ -131,7 +132,7 @@ struct DockerConfigFile {
         }
         guard rename(temporary, path) == 0 else {
             unlink(temporary)
-            throw RegistryError.configuration("cannot replace \(path): \(String(cString: strerror(errno)))")
+            throw RegistryError.configuration("cannot replace \(path): \(errnoDescription())")
         }
     }
 
@@ -176,25 +177,14 @@ struct CredentialHelper {
 
     /// nil when the helper says it has no credentials for the server.
     private func run(_ verb: String, input: Data) throws -> Data? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["docker-credential-\(name)", verb]
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        do { try process.run() } catch {
+        let result: ProcessOutput
+        do { result = try Subprocess.run(["docker-credential-\(name)", verb], input: input) } catch {
             throw RegistryError.configuration("cannot run docker-credential-\(name): \(error); install it or remove credsStore/credHelpers from the docker config")
         }
-        stdin.fileHandleForWriting.write(input)
-        try? stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if process.terminationStatus == 0 { return output }
-        let message = String(decoding: output + errors, as: UTF8.self)
+        if result.status == 0 { return result.stdout }
+        let message = String(decoding: result.stdout + result.stderr, as: UTF8.self)
         if message.contains("credentials not found") { return nil }
         // The helper's own words, never the input we gave it (which may hold the secret).
-        throw RegistryError.configuration("docker-credential-\(name) \(verb) failed (exit \(process.terminationStatus)): \(message.prefix(200))")
+        throw RegistryError.configuration("docker-credential-\(name) \(verb) failed (exit \(result.status)): \(message.prefix(200))")
     }
 }

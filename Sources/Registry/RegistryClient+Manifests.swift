@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import OCI
+import Support
 
 /// A manifest or index as a registry serves it.
 public struct FetchedManifest: Sendable {
@@ -24,7 +25,7 @@ extension RegistryClient {
                           hint: reply.status == 404 ? "check the image name and tag" : nil)
         }
         let mediaType = reply.headers["Content-Type"].map { String($0.split(separator: ";")[0]) } ?? MediaType.ociManifest
-        let digest = Digest(sha256Hex: sha256Hex(reply.body))
+        let digest = Digest(sha256Hex: SHA256Hex.of(reply.body))
         if let announced = reply.headers["Docker-Content-Digest"], announced != digest.description, reference.hasPrefix("sha256:") == false {
             log("note: \(registry) announced \(announced) for \(repository):\(reference), content hashes to \(digest)")
         }

@@ -1,9 +1,10 @@
 import Foundation
 import OCI
+import Support
 
 /// An error talking to a registry: what was attempted, the HTTP status and the registry's own
 /// error codes and messages, and what to do about it. Never holds a credential or token.
-public struct RegistryError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct RegistryError: HintedError, Equatable, Sendable {
     public var message: String
     public var hint: String?
     public var status: Int?
@@ -18,7 +19,6 @@ public struct RegistryError: Error, Equatable, Sendable, CustomStringConvertible
 
     public static func configuration(_ message: String) -> RegistryError { RegistryError(message) }
 
-    public var description: String { hint.map { "\(message)\n  hint: \($0)" } ?? message }
 }
 
 /// The body of an error response: `{"errors":[{"code":"…","message":"…","detail":…}]}`.

@@ -1,8 +1,10 @@
+import Support
+
 /// Why a directory was not accepted as a Spark distribution.
 ///
 /// `summary` is docker-image-tool.sh's own message for the case (the CLI exits with 1, as
 /// the script does); `detail` says what was looked for and where.
-public struct SparkError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct SparkError: HintedError, Equatable, Sendable {
     public enum Code: String, Sendable {
         /// No release, source build or pyspark package was found.
         case notADistribution
@@ -19,6 +21,8 @@ public struct SparkError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The exit code docker-image-tool.sh uses for these errors.
     public var exitCode: Int32 { 1 }
 
+    public var message: String { summary }
+    public var hint: String? { nil }
     public var description: String { detail.isEmpty ? summary : summary + "\n" + detail }
 
     public init(code: Code, summary: String, detail: String) {

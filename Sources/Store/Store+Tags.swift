@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Support
 
 /// A tag in the store and the manifest (or index) it points at.
 public struct TaggedImage: Sendable, Equatable {
@@ -57,9 +58,9 @@ extension Store {
     func updateIndex(_ change: (inout ImageIndex) -> Void) throws(StoreError) {
         let lockPath = "\(root)/index.lock"
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io(lockPath, String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw .io(lockPath, errnoDescription()) }
         defer { close(fd) }
-        guard flock(fd, LOCK_EX) == 0 else { throw .io(lockPath, String(cString: strerror(errno))) }
+        guard flock(fd, LOCK_EX) == 0 else { throw .io(lockPath, errnoDescription()) }
         var index = try readIndex()
         change(&index)
         index.manifests.sort { ($0.annotations?[Annotation.refName] ?? "") < ($1.annotations?[Annotation.refName] ?? "") }

@@ -1,6 +1,7 @@
 import Archive
 import Foundation
 import OCI
+import Support
 
 /// The local image store: an OCI image layout (`oci-layout`, `index.json`, `blobs/sha256/`).
 /// Blobs are written under a temporary name in `ingest/` and renamed to their digest only once
@@ -30,7 +31,10 @@ public struct Store: Sendable {
         return "\(cache)/spark-image-tool/store"
     }
 
-    public func blobPath(_ digest: Digest) -> String { "\(root)/blobs/\(digest.algorithm)/\(digest.encoded)" }
+    /// Where a blob sits inside a layout or archive.
+    public static func archivePath(_ digest: Digest) -> String { "blobs/\(digest.algorithm)/\(digest.encoded)" }
+
+    public func blobPath(_ digest: Digest) -> String { "\(root)/\(Self.archivePath(digest))" }
 
     public func hasBlob(_ digest: Digest) -> Bool { FileManager.default.fileExists(atPath: blobPath(digest)) }
 
@@ -107,13 +111,13 @@ public struct Store: Sendable {
         if FileManager.default.fileExists(atPath: final) {
             unlink(temporary)
         } else if rename(temporary, final) != 0 {
-            throw StoreError.io(final, "cannot rename blob into place: \(String(cString: strerror(errno)))")
+            throw StoreError.io(final, "cannot rename blob into place: \(errnoDescription())")
         }
     }
 
     private func create() throws(StoreError) {
         do {
-            for dir in ["blobs/sha256", "ingest", "cache/layers"] {
+            for dir in ["blobs/sha256", "ingest", "cache"] {
                 try FileManager.default.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true)
             }
             try writeAtomically(CanonicalJSON.encode(ImageIndex(mediaType: MediaType.ociIndex, manifests: [])), to: "\(root)/index.json")
@@ -138,7 +142,7 @@ public struct Store: Sendable {
         }
         guard rename(temporary, path) == 0 else {
             unlink(temporary)
-            throw .io(path, "cannot replace: \(String(cString: strerror(errno)))")
+            throw .io(path, "cannot replace: \(errnoDescription())")
         }
     }
 }

@@ -1,6 +1,7 @@
 import OCI
+import Support
 
-public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum StoreError: HintedError, Equatable, Sendable {
     case notALayout(String, reason: String)
     case io(String, String)
     case digestMismatch(expected: Digest, actual: Digest, source: String)
@@ -8,7 +9,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case corruptBlob(Digest, reason: String)
     case notFound(String)
 
-    public var description: String {
+    public var hint: String? { nil }
+
+    public var message: String {
         switch self {
         case .notALayout(let path, let reason):
             "\(path) is not an OCI image layout: \(reason)"

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Builder
+import Build
+import Distribution
 import Foundation
 import OCI
 import Spark
@@ -101,6 +102,18 @@ extension Root {
             }
         }
 
+        /// Hands each layer to the uploads that run while the build goes on.
+        private static func relay(_ event: BuildEvent, to ahead: PushAhead) {
+            switch event {
+            case .imageStarted(let reference, _):
+                if let reference = try? ImageReference(parsing: reference) { ahead.imageStarted(reference) }
+            case .layerFinished(_, let digest, let size, _):
+                ahead.layerFinished(digest: digest, size: size)
+            default:
+                break
+            }
+        }
+
         func run() throws {
             let store = try storeOptions.open()
             let renderer = ProgressRenderer.forStandardOutput()
@@ -112,7 +125,7 @@ extension Root {
             let ahead = push || x ? PushAhead(pusher: Pusher(session: session)) : nil
             let builder = ImageBuilder(store: store, settings: settings, events: { event in
                 renderer.handle(event)
-                ahead?.observe(event)
+                if let ahead { Self.relay(event, to: ahead) }
             }, puller: Puller(session: session), pullPolicy: pull)
             let results: [BuiltImage]
             do { results = try SparkImageBuild(builder: builder).run(try options()) } catch {

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Builder
 import Foundation
+import ImageFormats
 import OCI
 import Store
 
@@ -13,7 +13,7 @@ struct StoreOptions: ParsableArguments {
 
 extension ManifestFormat: ExpressibleByArgument {}
 extension LayerCompression: ExpressibleByArgument {}
-extension ExportFormat: ExpressibleByArgument {}
+extension ArchiveFormat: ExpressibleByArgument {}
 
 /// SOURCE_DATE_EPOCH, the reproducible-builds convention for timestamps; 0 when unset.
 func sourceDateEpoch() throws -> Int64 {

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Builder
+import Distribution
+import Preload
 import DockerEngine
 import Foundation
 import OCI
@@ -68,7 +69,7 @@ extension Root {
             let endpoint = try EndpointDiscovery().endpoint(for: daemon.request)
             let log: (@Sendable (String) -> Void)? = registry.verbose ? RegistryOptionGroup.printToStandardError : nil
             log?("Docker daemon: \(endpoint.description)")
-            let preloader = Preloader(store: store, engine: EngineClient(endpoint: endpoint, log: log),
+            let preloader = Preloader(store: store, engine: try EngineClient(connectingTo: endpoint, log: log),
                                       puller: Puller(session: registry.session(store: store, renderer: renderer)), log: log)
             return try preloader.preload(references, platform: platform)
         }

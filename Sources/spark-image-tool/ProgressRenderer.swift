@@ -1,15 +1,20 @@
-import Builder
+import Build
+import Distribution
 import Foundation
+import Synchronization
 
 /// Shows build events: a live line per layer with bytes and rate on a terminal, plain lines
 /// otherwise (when stdout is not a TTY, or CI is set).
-final class ProgressRenderer: @unchecked Sendable {
+final class ProgressRenderer: Sendable {
     private let interactive: Bool
-    private let lock = NSLock()
-    private var layerTotals: [Int: Int64] = [:]
-    private var layerNames: [Int: String] = [:]
-    private var layerStarted: [Int: Date] = [:]
-    private var lastDraw = Date.distantPast
+    /// Also serialises the output, so lines from upload threads do not interleave.
+    private let state = Mutex(State())
+
+    private struct State {
+        var layerTotals: [Int: Int64] = [:]
+        var layerStarted: [Int: Date] = [:]
+        var lastDraw = Date.distantPast
+    }
 
     init(interactive: Bool) { self.interactive = interactive }
 
@@ -19,8 +24,10 @@ final class ProgressRenderer: @unchecked Sendable {
     }
 
     func handle(_ event: BuildEvent) {
-        lock.lock()
-        defer { lock.unlock() }
+        state.withLock { state in handle(event, &state) }
+    }
+
+    private func handle(_ event: BuildEvent, _ state: inout State) {
         switch event {
         case .imageStarted(let reference, let dockerfile):
             line("Building \(reference) from \(dockerfile)")
@@ -28,16 +35,15 @@ final class ProgressRenderer: @unchecked Sendable {
             line("  base \(description) (\(layers) layers)")
         case .step(let number, let text):
             line("  line \(number): \(text)")
-        case .layerStarted(let id, let description, let total):
-            layerTotals[id] = total
-            layerNames[id] = description
-            layerStarted[id] = Date()
+        case .layerStarted(let id, _, let total):
+            state.layerTotals[id] = total
+            state.layerStarted[id] = Date()
         case .layerProgress(let id, let bytes):
-            guard interactive, Date().timeIntervalSince(lastDraw) > 0.1 else { return }
-            lastDraw = Date()
-            draw(id: id, bytes: bytes)
+            guard interactive, Date().timeIntervalSince(state.lastDraw) > 0.1 else { return }
+            state.lastDraw = Date()
+            draw(bytes: bytes, total: state.layerTotals[id] ?? 0, started: state.layerStarted[id])
         case .layerFinished(let id, let digest, let size, let cached):
-            let seconds = Date().timeIntervalSince(layerStarted[id] ?? Date())
+            let seconds = Date().timeIntervalSince(state.layerStarted[id] ?? Date())
             let how = cached ? "cached" : String(format: "%.1fs", seconds)
             line("    layer \(digest.encoded.prefix(12)) \(formatBytes(size)) (\(how))")
         case .imageTagged(let reference, let digest, let size):
@@ -48,27 +54,29 @@ final class ProgressRenderer: @unchecked Sendable {
     }
 
     func handleTransfer(_ event: TransferEvent) {
-        lock.lock()
-        defer { lock.unlock() }
+        state.withLock { _ in line(Self.text(of: event)) }
+    }
+
+    private static func text(of event: TransferEvent) -> String {
         switch event {
         case .blobSkipped(let digest, let size, let reason):
-            line("  \(digest.encoded.prefix(12)) \(formatBytes(size)): \(reason)")
+            "  \(digest.encoded.prefix(12)) \(formatBytes(size)): \(reason)"
         case .blobMounted(let digest, let size, let source):
-            line("  \(digest.encoded.prefix(12)) \(formatBytes(size)): mounted from \(source)")
+            "  \(digest.encoded.prefix(12)) \(formatBytes(size)): mounted from \(source)"
         case .blobUploaded(let digest, let size, let seconds):
-            line("  \(digest.encoded.prefix(12)) \(formatBytes(size)): uploaded in \(String(format: "%.1f", seconds))s")
+            "  \(digest.encoded.prefix(12)) \(formatBytes(size)): uploaded in \(String(format: "%.1f", seconds))s"
         case .blobDownloaded(let digest, let size, let seconds):
-            line("  \(digest.encoded.prefix(12)) \(formatBytes(size)): downloaded in \(String(format: "%.1f", seconds))s")
+            "  \(digest.encoded.prefix(12)) \(formatBytes(size)): downloaded in \(String(format: "%.1f", seconds))s"
         case .manifestPushed(let reference, let digest):
-            line("Pushed \(reference) \(digest)")
+            "Pushed \(reference) \(digest)"
         }
     }
 
-    private func draw(id: Int, bytes: Int64) {
-        let total = max(layerTotals[id] ?? 0, 1)
+    private func draw(bytes: Int64, total: Int64, started: Date?) {
+        let total = max(total, 1)
         let width = 24
         let filled = min(width, Int(Double(width) * Double(bytes) / Double(total)))
-        let elapsed = max(Date().timeIntervalSince(layerStarted[id] ?? Date()), 0.001)
+        let elapsed = max(Date().timeIntervalSince(started ?? Date()), 0.001)
         let rate = formatBytes(Int64(Double(bytes) / elapsed)) + "/s"
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         let text = "    [\(bar)] \(formatBytes(bytes)) / \(formatBytes(total))  \(rate)"

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Builder
+import Build
+import Distribution
 import Foundation
 import OCI
 import Registry

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Support
 
 @main
 struct Root: ParsableCommand {
@@ -18,7 +19,7 @@ struct Root: ParsableCommand {
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
-        } catch let error as any ToolError {
+        } catch let error as any HintedError {
             FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
             Foundation.exit(1)
         } catch {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImageFormats
 import OCI
 import Store
 
@@ -35,7 +36,7 @@ extension Root {
         var images: [String]
 
         @Option(name: .long, help: "oci-archive or docker-archive.")
-        var format: ExportFormat = .ociArchive
+        var format: ArchiveFormat = .ociArchive
 
         @Option(name: .shortAndLong, help: ArgumentHelp("The archive to write.", valueName: "file"))
         var output: String
@@ -46,7 +47,7 @@ extension Root {
         func run() throws {
             let store = try storeOptions.open()
             let references = try images.map { try ImageReference(parsing: $0) }
-            try store.export(references, format: format, to: output, platform: try platform.map { try Platform(parsing: $0) } ?? .host)
+            try ArchiveDestination(store: store, format: format).write(references, to: output, platform: try platform.map { try Platform(parsing: $0) } ?? .host)
             print("wrote \(output) (\(format.rawValue), \(references.map(\.familiarDescription).joined(separator: ", ")))")
         }
     }

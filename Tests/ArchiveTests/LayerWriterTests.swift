@@ -1,5 +1,5 @@
 import Archive
-import Crypto
+import Support
 import Foundation
 import Testing
 
@@ -143,7 +143,7 @@ extension Data {
 }
 
 func sha256(_ data: Data) -> String {
-    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    SHA256Hex.of([UInt8](data))
 }
 
 func withTemporaryDirectory(_ body: (URL) throws -> Void) throws {

@@ -1,4 +1,4 @@
-import Crypto
+import Support
 import Foundation
 import Testing
 
@@ -130,7 +130,7 @@ struct PreloadTests {
         try Self.built { built, image in
             defer { _ = try? docker.run(["rmi", "-f", image]) }
             let home = built.dir.appending(path: "home")
-            let id = SHA256.hash(data: Array("desktop-linux".utf8)).map { String(format: "%02x", $0) }.joined()
+            let id = SHA256Hex.of("desktop-linux")
             let meta = home.appending(path: ".docker/contexts/meta/\(id)")
             try FileManager.default.createDirectory(at: meta, withIntermediateDirectories: true)
             try Data(#"{"Name":"desktop-linux","Metadata":{},"Endpoints":{"docker":{"Host":"\#(docker.host)","SkipTLSVerify":false}}}"#.utf8)

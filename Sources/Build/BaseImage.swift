@@ -1,0 +1,100 @@
+import ImageFormats
+import OCI
+import Store
+import Support
+
+/// Where a base image comes from, as written after FROM or with --base.
+enum BaseSource: Equatable, Sendable {
+    case scratch
+    case ociLayout(directory: String, tag: String?)
+    case ociArchive(file: String, tag: String?)
+    case dockerArchive(file: String)
+    case rootfs(file: String)
+    case reference(ImageReference)
+
+    init(parsing text: String) throws(BuildError) {
+        if text == "scratch" {
+            self = .scratch
+            return
+        }
+        let transports = ["oci-layout", "oci-archive", "docker-archive", "rootfs"]
+        if let colon = text.firstIndex(of: ":"), transports.contains(String(text[..<colon])) {
+            let rest = String(text[text.index(after: colon)...])
+            guard !rest.isEmpty else { throw BuildError("base '\(text)' names no path", hint: "write \(text)/path/to/image") }
+            switch text[..<colon] {
+            case "oci-layout": let (path, tag) = Self.splitTag(rest); self = .ociLayout(directory: path, tag: tag)
+            case "oci-archive": let (path, tag) = Self.splitTag(rest); self = .ociArchive(file: path, tag: tag)
+            case "docker-archive": self = .dockerArchive(file: rest)
+            default: self = .rootfs(file: rest)
+            }
+            return
+        }
+        do { self = .reference(try ImageReference(parsing: text)) } catch {
+            throw BuildError("base image '\(text)' is neither an image reference nor one of scratch, oci-layout:DIR[:tag], oci-archive:FILE[:tag], docker-archive:FILE, rootfs:FILE.tar[.gz]: \(error)")
+        }
+    }
+
+    /// `path:tag`, where a colon inside the last path component starts the tag.
+    private static func splitTag(_ text: String) -> (String, String?) {
+        guard let colon = text.lastIndex(of: ":"), !text[colon...].contains("/") else { return (text, nil) }
+        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+    }
+}
+
+/// A base image whose blobs are all in the store.
+typealias BaseImage = SourcedImage
+
+extension BaseImage {
+    static func scratch(platform: Platform, created: String) -> BaseImage {
+        var config = ImageConfig(platform: platform, created: created)
+        config.history = []
+        return BaseImage(config: config, layers: [], description: "scratch")
+    }
+}
+
+/// When a base image named by reference is fetched from its registry (`--pull`).
+public enum PullPolicy: String, Sendable, CaseIterable {
+    case always, missing, never
+}
+
+/// Brings base images into the store from wherever they are: files through ImageFormats'
+/// sources, registries through the fetcher the caller hands in.
+struct BaseImporter: Sendable {
+    let store: Store
+    let settings: LayerSettings
+    let platform: Platform
+    let puller: (any ImageFetching)?
+    let pullPolicy: PullPolicy
+
+    func importBase(_ source: BaseSource) throws -> BaseImage {
+        let created = ImageAssembler.timestamp(settings.epoch)
+        switch source {
+        case .scratch:
+            return .scratch(platform: platform, created: created)
+        case .ociLayout(let directory, let tag):
+            return try OCILayoutSource(directory: directory, tag: tag).importImage(into: store, platform: platform)
+        case .ociArchive(let file, let tag):
+            return try OCIArchiveSource(file: file, tag: tag).importImage(into: store, platform: platform)
+        case .dockerArchive(let file):
+            return try DockerArchiveSource(file: file, layers: settings.layerImport).importImage(into: store, platform: platform)
+        case .rootfs(let file):
+            return try RootfsSource(file: file, layer: settings.layerImport, created: created).importImage(into: store, platform: platform)
+        case .reference(let reference):
+            let image = try storedOrPulled(reference)
+            return BaseImage(config: image.config, layers: image.manifest.layers, description: reference.familiarDescription)
+        }
+    }
+
+    /// The stored image when it serves this platform (and --pull allows it), else a fresh pull.
+    private func storedOrPulled(_ reference: ImageReference) throws -> StoredImage {
+        if pullPolicy != .always, let descriptor = try store.resolve(reference) {
+            let image = try store.image(descriptor, platform: platform)
+            if platform.matches(image.config.platform) || puller == nil || pullPolicy == .never { return image }
+        }
+        guard let puller, pullPolicy != .never else {
+            throw BuildError("base image \(reference) is not in the local store\(pullPolicy == .never ? " and --pull never forbids fetching it" : "")",
+                             hint: "pull it (spark-image-tool pull \(reference.familiarDescription)), or pass --base oci-layout:DIR[:tag], oci-archive:FILE, docker-archive:FILE or rootfs:FILE.tar (scripts/make-base-image.sh builds a Java base)")
+        }
+        return try store.image(try puller.pull(reference, platform: platform), platform: platform)
+    }
+}
