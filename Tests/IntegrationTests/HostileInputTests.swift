@@ -34,6 +34,14 @@ struct HostileInputTests {
              tar: [["d", "dir"], [".wh...", "file"]], dockerfile: addTar, expected: ["evil.tar: entry '.wh...'", "does not name a file"]),
         Case(testDescription: "ADD of a tar with a hard link out of the tree",
              tar: [["x", "hardlink", "../../x"]], dockerfile: addTar, expected: ["evil.tar: entry 'x'", "'..'"]),
+        Case(testDescription: "COPY of a symlink cycle in the build context",
+             dockerfile: "FROM rootfs:{base}\nCOPY loop-a /x\n",
+             prepare: { home, _ in
+                 for (link, target) in [("loop-a", "loop-b"), ("loop-b", "loop-a")] {
+                     try FileManager.default.createSymbolicLink(atPath: home.appending(path: link).path, withDestinationPath: target)
+                 }
+             },
+             expected: ["Dockerfile:2:", "COPY source 'loop-a'", "too many levels of symlinks"]),
         Case(testDescription: "a build context whose examples directory is a symlink out of it",
              prepare: { home, canary in
                  let examples = home.appending(path: "examples")
