@@ -278,6 +278,22 @@ struct SafeUnpackerTests {
     }
 }
 
+/// The decompressors ADD accepts are libarchive's built-in ones: each reads an archive made
+/// by its reference tool (GNU tar with gzip, bzip2, xz, zstd).
+@Test(arguments: ["gzip", "bzip2", "xz", "zstd"])
+func readsEveryShippedCompression(_ program: String) throws {
+    try withTemporaryDirectory { dir in
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("tree/sub"), withIntermediateDirectories: true)
+        try Data("content\n".utf8).write(to: dir.appendingPathComponent("tree/sub/file"))
+        let archive = dir.appendingPathComponent("a.tar.\(program)")
+        try run("tar", "-C", dir.appendingPathComponent("tree").path, "--use-compress-program=\(program)", "-cf", archive.path, "sub")
+        let reader = try TarReader(path: archive.path)
+        var paths: [String] = []
+        while let entry = try reader.next() { paths.append(entry.path) }
+        #expect(paths == ["sub/", "sub/file"])
+    }
+}
+
 /// The first bytes of a file must not make libarchive run a program: lrzip is always an
 /// external program in libarchive, so a fake `lrzip` on PATH would run under `filter_all`.
 @Test func compressedTarsNeverRunExternalPrograms() throws {
