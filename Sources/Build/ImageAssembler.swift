@@ -10,9 +10,12 @@ struct ImageAssembler: Sendable {
     private(set) var layers: [Descriptor]
     let created: String
     let format: ManifestFormat
+    /// The manifest's annotations that name the base (so the image can be rebased later).
+    let baseAnnotations: [String: String]
 
     init(base: BaseImage, epoch: Int64, format: ManifestFormat) {
         config = base.config
+        baseAnnotations = base.origin.map { [Annotation.baseName: $0.reference.description, Annotation.baseDigest: $0.digest.description] } ?? [:]
         created = Self.timestamp(epoch)
         config.created = created
         // The base's layers keep their bytes; only the media type family follows the manifest.
@@ -90,13 +93,14 @@ struct ImageAssembler: Sendable {
     var asBase: BaseImage { BaseImage(config: config, layers: layers, description: "previous stage") }
 
     /// Writes config and manifest into the store; returns the manifest's descriptor.
-    func write(to store: Store) throws -> Descriptor {
+    func write(to store: Store, annotations: [String: String]) throws -> Descriptor {
+        let annotations = baseAnnotations.merging(annotations) { _, given in given }
         let configBytes = try CanonicalJSON.encode(config)
         let configDigest = try store.putBlob(configBytes)
         let manifest = ImageManifest(
             mediaType: format.manifestMediaType,
             config: Descriptor(mediaType: format.configMediaType, digest: configDigest, size: Int64(configBytes.count)),
-            layers: layers)
+            layers: layers, annotations: annotations.isEmpty ? nil : annotations)
         let manifestBytes = try CanonicalJSON.encode(manifest)
         return Descriptor(mediaType: format.manifestMediaType, digest: try store.putBlob(manifestBytes), size: Int64(manifestBytes.count))
     }

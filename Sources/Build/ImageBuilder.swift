@@ -19,9 +19,13 @@ public struct ImageBuildRequest: Sendable {
     public var references: [ImageReference]
     public var format: ManifestFormat
     public var platform: Platform
+    /// Put on the manifest (the base's name and digest are added when known).
+    public var annotations: [String: String]
 
     public init(dockerfile: String, dockerfileName: String, buildArgs: [String: String], mounts: [ContextMount],
-                baseOverride: String? = nil, references: [ImageReference], format: ManifestFormat = .oci, platform: Platform = .host) {
+                baseOverride: String? = nil, references: [ImageReference], format: ManifestFormat = .oci, platform: Platform = .host,
+                annotations: [String: String] = [:]) {
+        self.annotations = annotations
         self.dockerfile = dockerfile
         self.dockerfileName = dockerfileName
         self.buildArgs = buildArgs
@@ -85,7 +89,7 @@ public struct ImageBuilder: Sendable {
             events(.warning("build arg \(name) was not consumed by \(request.dockerfileName)"))
         }
         let final = built[built.count - 1]
-        let manifest = try final.write(to: store)
+        let manifest = try final.write(to: store, annotations: request.annotations)
         for reference in request.references {
             try store.tag(manifest, as: reference)
             events(.imageTagged(reference: reference.familiarDescription, digest: manifest.digest,

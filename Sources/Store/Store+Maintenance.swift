@@ -14,7 +14,12 @@ public struct GarbageCollection: Sendable, Equatable {
 
 extension Store {
     /// Removes blobs no tag reaches, stale temporary files, and cache entries for removed blobs.
+    /// Waits for running builds and pulls, whose blobs are not tagged yet, to finish.
     public func collectGarbage() throws(StoreError) -> GarbageCollection {
+        try exclusively { () throws(StoreError) in try collectUnlocked() }
+    }
+
+    private func collectUnlocked() throws(StoreError) -> GarbageCollection {
         var live = Set<Digest>()
         for tagged in try tags() {
             for blob in try reachableBlobs(from: tagged.descriptor) { live.insert(blob.digest) }
@@ -68,14 +73,12 @@ extension Store {
         return names.compactMap { try? Digest(parsing: "sha256:\($0)") }.sorted()
     }
 
-    /// Temporary files older than a day belong to builds that were killed.
+    /// Everything in ingest/ (files and staging directories) belongs to a command that was
+    /// killed: gc holds the store to itself, so no writer is running.
     private func removeStaleIngestFiles() {
         let dir = "\(root)/ingest"
-        let cutoff = Date().addingTimeInterval(-86_400)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
-            let path = "\(dir)/\(name)"
-            let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date()
-            if modified < cutoff { unlink(path) }
+            try? FileManager.default.removeItem(atPath: "\(dir)/\(name)")
         }
     }
 }

@@ -8,6 +8,8 @@ import Support
 /// the content is complete and hashed, so a killed process never leaves a corrupt blob behind.
 public struct Store: Sendable {
     public let root: String
+    /// The writers' lock this copy holds, if any (see `holdingWriterLock`).
+    var lease: StoreLease?
 
     /// Opens the layout at `root`, creating it if the directory is empty or missing.
     public init(root: String) throws(StoreError) {
@@ -106,13 +108,23 @@ public struct Store: Sendable {
         }
     }
 
+    /// Renames a complete, hashed file to its digest. An existing blob is replaced: the new copy
+    /// was verified just now, the old one may have rotted.
     private func commit(_ temporary: String, as digest: Digest) throws {
         let final = blobPath(digest)
-        if FileManager.default.fileExists(atPath: final) {
-            unlink(temporary)
-        } else if rename(temporary, final) != 0 {
+        try Self.sync(temporary)
+        guard rename(temporary, final) == 0 else {
             throw StoreError.io(final, "cannot rename blob into place: \(errnoDescription())")
         }
+    }
+
+    /// Flushes a file's data to disk before it is renamed to a name others trust, so a crash
+    /// cannot leave a final name on a file with holes.
+    static func sync(_ path: String) throws(StoreError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path, "cannot open to sync: \(errnoDescription())") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw .io(path, "cannot sync to disk: \(errnoDescription())") }
     }
 
     private func create() throws(StoreError) {
@@ -136,6 +148,7 @@ public struct Store: Sendable {
             let sink = try FileSink(creating: temporary)
             try sink.write(bytes)
             try sink.finish()
+            try Self.sync(temporary)
         } catch {
             unlink(temporary)
             throw .io(path, "\(error)")

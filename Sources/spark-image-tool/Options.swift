@@ -8,7 +8,11 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The local image store (an OCI image layout).", valueName: "dir"))
     var store: String = Store.defaultRoot
 
-    func open() throws -> Store { try Store(root: store) }
+    /// The store, holding the writers' lock for the command's lifetime (gc waits for it).
+    func open() throws -> Store { try Store(root: store).holdingWriterLock() }
+
+    /// The store without the writers' lock: `gc` takes it exclusively itself.
+    func openForCollection() throws -> Store { try Store(root: store) }
 }
 
 extension ManifestFormat: ExpressibleByArgument {}
