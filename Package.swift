@@ -28,6 +28,8 @@ let package = Package(
         // Pure modules: no I/O.
         .target(name: "OCI", dependencies: ["Support"]),
         .target(name: "Dockerfile", dependencies: ["Support"]),
+        // What software an image holds (Maven, PyPI, Debian), and its SPDX 2.3 document.
+        .target(name: "SBOM"),
 
         // I/O modules, lowest first. scripts/check-imports.sh keeps these lists equal to the imports.
         .target(name: "Spark", dependencies: ["Support"]),
@@ -38,7 +40,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["CCurl", "Support"]),
         .target(name: "Registry", dependencies: ["OCI", "HTTP", "Support"]),
         .target(name: "DockerEngine", dependencies: ["HTTP", "Support"]),
-        .target(name: "Build", dependencies: ["OCI", "Archive", "Store", "ImageFormats", "Dockerfile", "Spark", "Runtime", "Support", crypto]),
+        .target(name: "Build", dependencies: ["OCI", "Archive", "Store", "ImageFormats", "Dockerfile", "Spark", "Runtime", "SBOM", "Support", crypto]),
         .target(name: "Distribution", dependencies: ["OCI", "Archive", "Store", "Registry", "HTTP", "Support"]),
         .target(name: "Preload", dependencies: ["OCI", "Archive", "Store", "ImageFormats", "DockerEngine", "Support"]),
         // Running a process in an OCI runtime bundle over an overlay; nothing about images.
@@ -50,12 +52,13 @@ let package = Package(
 
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile"]),
+        .testTarget(name: "SBOMTests", dependencies: ["SBOM"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "Support"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Archive", "OCI"]),
         .testTarget(name: "SparkTests", dependencies: ["Spark"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "CCurl"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
-        .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI", "Archive", "Runtime", "Spark", "Store"]),
+        .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI", "Archive", "Runtime", "SBOM", "Spark", "Store", "Support"]),
         .testTarget(name: "PreloadTests", dependencies: ["Preload", "Store", "Archive", "OCI", "Support"]),
         .testTarget(name: "DistributionTests", dependencies: ["Distribution", "Store", "Registry", "OCI", "Support"]),
         // Runs the Runtime module's whole path as another user (rootless tests); `swift build` builds it.

@@ -19,6 +19,8 @@ packages=(
   openssl apache2-utils pigz zstd
   # the decompressors ADD reads (gzip, bzip2, xz, zstd), checked on archives these tools make
   bzip2 xz-utils
+  # sbom tests: small real jars (zip files with pom.properties)
+  zip
   # token server and fault proxy (scripts/lib/*.py run on Debian's /usr/bin/python3)
   python3-cryptography
   # pyspark from PyPI for the quickstart

@@ -101,6 +101,14 @@ public final class TarReader {
         }
     }
 
+    /// Fills `buffer` with the current entry's next bytes; 0 at its end. For readers that pull
+    /// (a zip read from inside a layer).
+    public func readData(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count = archive_read_data(archive, buffer.baseAddress, buffer.count)
+        guard count >= 0 else { throw failure("corrupt or truncated archive") }
+        return count
+    }
+
     public func readAll() throws -> [UInt8] {
         var bytes: [UInt8] = []
         try readData { bytes.append(contentsOf: $0) }

@@ -66,7 +66,7 @@ extension Puller {
 }
 
 /// Lets a sink that is used from one thread at a time cross into a Sendable closure.
-private struct UncheckedSink: @unchecked Sendable {
+struct UncheckedSink: @unchecked Sendable {
     let sink: any ByteSink
     init(_ sink: any ByteSink) { self.sink = sink }
 }

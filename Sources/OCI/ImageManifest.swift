@@ -5,6 +5,9 @@ public struct ImageManifest: Codable, Hashable, Sendable {
     public var config: Descriptor
     public var layers: [Descriptor]
     public var annotations: [String: String]?
+    /// OCI 1.1 artifacts (an SBOM): what kind of artifact, and the manifest it refers to.
+    public var artifactType: String?
+    public var subject: Descriptor?
 
     public init(mediaType: String, config: Descriptor, layers: [Descriptor], annotations: [String: String]? = nil) {
         self.mediaType = mediaType

@@ -6,6 +6,10 @@ public enum MediaType {
     public static let ociLayer = "application/vnd.oci.image.layer.v1.tar"
     public static let ociLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip"
     public static let ociLayerZstd = "application/vnd.oci.image.layer.v1.tar+zstd"
+    /// The `{}` config of OCI 1.1 artifacts.
+    public static let ociEmpty = "application/vnd.oci.empty.v1+json"
+    /// An SPDX JSON document, as the artifactType and layer of an SBOM referrer.
+    public static let spdxJSON = "application/spdx+json"
 
     public static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
     public static let dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"

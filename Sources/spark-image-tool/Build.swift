@@ -4,6 +4,7 @@ import Distribution
 import Foundation
 import OCI
 import Spark
+import Store
 
 extension Root {
     struct Build: ParsableCommand {
@@ -82,6 +83,9 @@ extension Root {
         @Flag(name: .long, help: "Push the images after building them.")
         var push = false
 
+        @Flag(name: .long, help: "With --push: attach an SPDX 2.3 SBOM (jars, Python and Debian packages) to each pushed image as an OCI referrer.")
+        var sbom = false
+
         @Option(name: .long, help: "Fetch base images named by reference: always, missing or never.")
         var pull: PullPolicy = .missing
 
@@ -94,6 +98,7 @@ extension Root {
         var x = false
 
         func validate() throws {
+            if sbom, !push, !x { throw ValidationError("--sbom attaches the SBOM to the pushed image: add --push (or print one with `sbom IMAGE`)") }
             if x, platform != nil { throw ValidationError("-X builds linux/amd64 and linux/arm64; use --platform for other sets") }
             if let level = compressionLevel {
                 let range: ClosedRange<Int32> = compression == .zstd ? 1...19 : 1...9
@@ -151,6 +156,18 @@ extension Root {
             for image in results {
                 for reference in image.references {
                     for result in try Pusher(session: session, ahead: ahead).push(reference, to: [reference]) { Push.report(result) }
+                }
+                if sbom { try Self.attachSBOM(image, store: store, session: session) }
+            }
+        }
+
+        /// The SBOM of each platform's image, pushed as a referrer next to every name it was pushed under.
+        private static func attachSBOM(_ image: BuiltImage, store: Store, session: RegistrySession) throws {
+            guard let first = image.references.first else { return }
+            for (subject, document) in try ImageInventory(store: store).documents(image.manifest, name: first.name, tag: first.tag) {
+                for reference in image.references {
+                    let digest = try Referrers(session: session).attach(document, artifactType: MediaType.spdxJSON, to: subject, in: reference)
+                    print("attached SBOM \(digest) to \(reference.familiarDescription)@\(subject.digest)")
                 }
             }
         }
