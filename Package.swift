@@ -43,9 +43,9 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SparkTests", dependencies: ["Spark"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "CCurl"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI"]),
         .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Archive"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v6]
 )
