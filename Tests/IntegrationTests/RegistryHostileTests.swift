@@ -93,15 +93,49 @@ struct RegistryHostileTests {
         } }
     }
 
-    /// Every PATCH answered 202 with `Range: 0-0`: the upload never advances. It ends, bounded,
-    /// with an error that says so, and no manifest is put.
-    @Test func anUploadThatNeverAdvancesEnds() throws {
+    /// A connection cut inside a blob's body, then a retry that starts again at byte 0: the
+    /// store gets each byte once (the digest checks it), and the pull completes.
+    @Test func aRetriedDownloadDoesNotAppendTwice() throws {
+        try FaultProxy.exclusive { proxy in try Self.withImage(proxy) { built, image, path, env in
+            try proxy.plan([.lie(path: "/v2/\(path)/blobs/sha256:", cutAt: 100, times: 2)])
+            let pulled = Tool(store: built.dir.appending(path: "pulled"))
+            try pulled.run(["pull", image, "--retries", "3"], environment: env).check()
+            #expect(try proxy.stats(matching: "/v2/\(path)/blobs/")["fault body"] == 2)
+            #expect(try pulled.manifestDigest(image) == (try built.tool.manifestDigest(image)))
+            try pulled.expectConsistentStore().check()
+        } }
+    }
+
+    /// A manifest served with an empty Content-Type: its own mediaType says what it is.
+    @Test func anEmptyContentTypeIsNoTrap() throws {
+        try FaultProxy.exclusive { proxy in try Self.withImage(proxy) { built, image, path, env in
+            try proxy.plan([.lie(path: "/v2/\(path)/manifests/", headers: ["Content-Type": ""])])
+            let pulled = Tool(store: built.dir.appending(path: "pulled"))
+            try pulled.run(["pull", image, "--retries", "0"], environment: env).check()
+            #expect(try proxy.stats(matching: "/v2/\(path)/manifests/")["fault body"] ?? 0 >= 1)
+            try pulled.expectConsistentStore().check()
+        } }
+    }
+
+    /// `--verbose` shows requests, but not the upload sessions' `_state` tokens.
+    @Test func verboseHidesUploadState() throws {
+        try FaultProxy.exclusive { proxy in try Self.withImage(proxy, pushed: false) { built, image, _, env in
+            let push = try built.tool.run(["push", image, "--verbose"], environment: env).check()
+            #expect(push.stderr.contains("_state=<redacted>"), "\(push)")
+            #expect(!push.stderr.replacingOccurrences(of: "_state=<redacted>", with: "").contains("_state="), "\(push)")
+        } }
+    }
+
+    /// Every PATCH answered 202 with a `Range` that does not move the upload on (or lies past
+    /// any blob's end): it ends, bounded, with an error that says so, and no manifest is put.
+    @Test(arguments: [("0-0", "does not advance"), ("0-9223372036854775807", "holds bytes up to 9223372036854775807")])
+    func anUploadThatNeverAdvancesEnds(range: String, expected: String) throws {
         try FaultProxy.exclusive { proxy in try Self.withImage(proxy, pushed: false) { built, image, path, env in
-            try proxy.plan([.answer(202, method: "PATCH", path: "/v2/\(path)/blobs/uploads/", headers: ["Location": "{path}", "Range": "0-0"])])
+            try proxy.plan([.answer(202, method: "PATCH", path: "/v2/\(path)/blobs/uploads/", headers: ["Location": "{path}", "Range": range])])
             let started = Date()
             let push = try built.tool.run(["push", image, "--chunk-size", "64k", "--retries", "1"], environment: env)
             #expect(push.status == 1, "\(push)")
-            #expect(push.stderr.contains("does not advance"), "\(push)")
+            #expect(push.stderr.contains(expected), "\(push)")
             #expect(Date().timeIntervalSince(started) < 120)
             #expect(try proxy.stats(matching: "/v2/\(path)/manifests/")["PUT /v2/*/manifests/*"] == nil, "no manifest was put")
         } }

@@ -21,9 +21,11 @@ RULE: {"method": "PUT" | "*", "path_regex": "/blobs/uploads/", "action": "status
        "after_bytes": N, (action "cut": forward N bytes of the request body, then close both
        connections without an answer)
        "seconds": 2.5} (action "delay": wait, then forward)
-       "append": N, "truncate": N, "flip": true} (action "body": forward, then change the
-       response body: N extra bytes, N bytes fewer, or its first byte flipped; Content-Length
-       follows the body, so the lie is in the size or the digest, not in HTTP framing)
+       "append": N, "truncate": N, "flip": true, "cut_at": N} (action "body": forward a GET,
+       then change the response: N extra bytes, N bytes fewer, or its first byte flipped, with a
+       Content-Length that follows the body, so the lie is in the size or the digest, not in HTTP
+       framing; or the true Content-Length and only the first N bytes, then the connection
+       closed; "headers" replace the upstream's headers of the same names)
 In "headers" and "body" of a status rule, {canary} becomes the canary's host:port and {path}
 the request's path and query.
 The first rule whose method and path_regex (re.search over path + query) match, and that has
@@ -294,12 +296,19 @@ def make_proxy_handler(upstream: str, public: str, state: State):
                 data = data[: max(0, len(data) - int(rule.spec["truncate"]))]
             if rule.spec.get("flip") and data:
                 data = bytes([data[0] ^ 0xFF]) + data[1:]
+            replaced = {k.lower(): self.expand(str(v)) for k, v in (rule.spec.get("headers") or {}).items()}
             self.send_response_only(resp.status, resp.reason)
             for k, v in resp.getheaders():
-                if k.lower() not in HOP_BY_HOP and k.lower() != "content-length":
+                if k.lower() not in HOP_BY_HOP and k.lower() != "content-length" and k.lower() not in replaced:
                     self.send_header(k, v)
+            for k, v in replaced.items():
+                self.send_header(k, v)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
+            if "cut_at" in rule.spec:
+                self.wfile.write(data[: int(rule.spec["cut_at"])])
+                self.wfile.flush()
+                raise Cut()
             self.wfile.write(data)
 
         def handle_any(self):

@@ -76,8 +76,9 @@ struct FaultProxy: Sendable {
             case cut
             /// Wait `seconds`, then forward.
             case delay
-            /// Forward, then change a GET's body: `append` bytes more, `truncate` fewer, or its
-            /// first byte flipped; Content-Length follows the changed body.
+            /// Forward, then change a GET's response: `append` bytes more, `truncate` fewer, or
+            /// its first byte flipped (Content-Length follows the changed body); or only the first
+            /// `cutAt` bytes and a closed connection; `headers` replace the upstream's.
             case body
         }
         var method: String = "*"
@@ -94,9 +95,11 @@ struct FaultProxy: Sendable {
         var append: Int? = nil
         var truncate: Int? = nil
         var flip: Bool? = nil
+        var cutAt: Int? = nil
 
         enum CodingKeys: String, CodingKey {
             case method, action, status, times, skip, seconds, headers, append, truncate, flip
+            case cutAt = "cut_at"
             case pathRegex = "path_regex", retryAfter = "retry_after", afterBytes = "after_bytes"
         }
 
@@ -114,8 +117,10 @@ struct FaultProxy: Sendable {
             Rule(method: method, pathRegex: pathRegex, action: .status, status: status, times: times, headers: headers)
         }
 
-        static func lie(path pathRegex: String, append: Int? = nil, truncate: Int? = nil, flip: Bool? = nil) -> Rule {
-            Rule(method: "GET", pathRegex: pathRegex, action: .body, append: append, truncate: truncate, flip: flip)
+        static func lie(path pathRegex: String, append: Int? = nil, truncate: Int? = nil, flip: Bool? = nil, cutAt: Int? = nil,
+                        headers: [String: String]? = nil, times: Int? = nil) -> Rule {
+            Rule(method: "GET", pathRegex: pathRegex, action: .body, times: times, headers: headers, append: append, truncate: truncate,
+                 flip: flip, cutAt: cutAt)
         }
 
         static func delay(_ seconds: Double, method: String = "*", path pathRegex: String, times: Int? = 1) -> Rule {
