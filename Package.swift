@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SparkTests", dependencies: ["Spark"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "CCurl"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "HTTP"]),
         .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Archive"]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")]),
     ],

@@ -143,7 +143,7 @@ extension RegistryClient {
             } else {
                 log("> GET \(Self.withoutQuery(url)) (redirected, no Authorization)")
                 receiver.restart()
-                do { reply = try http.send(HTTPRequest(method: "GET", url: url), response: .stream(receiver.receive), tls: tls) } catch {
+                do { reply = try http.send(HTTPRequest(method: "GET", url: url), response: .stream(receiver.receive), tls: tls(for: url)) } catch {
                     if let underlying = error.underlying { throw underlying }
                     throw transportError(error, action: "download \(digest) from storage")
                 }

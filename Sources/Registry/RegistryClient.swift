@@ -141,7 +141,7 @@ public final class RegistryClient: @unchecked Sendable {
     }
 
     private func perform(_ request: HTTPRequest, response: ResponseBody) -> Result<HTTPResponse, HTTPError> {
-        do { return .success(try http.send(request, response: response, tls: tls)) } catch { return .failure(error) }
+        do { return .success(try http.send(request, response: response, tls: tls(for: request.url))) } catch { return .failure(error) }
     }
 
     /// The Authorization header value for `scopes`, fetching a token when needed.
@@ -185,7 +185,7 @@ public final class RegistryClient: @unchecked Sendable {
         }
         log("> \(request.method) \(Self.withoutQuery(realm)) (token for \(allScopes.joined(separator: " ")))")
         let reply: HTTPResponse
-        do { reply = try http.send(request, response: .collect(limit: 1 << 20), tls: tokenServerTLS(realm)) } catch {
+        do { reply = try http.send(request, response: .collect(limit: 1 << 20), tls: tls(for: realm)) } catch {
             throw transportError(error, action: "get a token from \(realm)")
         }
         log("< \(reply.status)")
@@ -209,12 +209,14 @@ public final class RegistryClient: @unchecked Sendable {
         return Token(value: value, expires: Date().addingTimeInterval(lifetime * 0.9))
     }
 
-    /// The token server's TLS is its own: verified unless that host is named insecure, trusting
-    /// its certs.d CA or --ca-file, else the registry's CA (a token server often shares it).
-    private func tokenServerTLS(_ realm: String) -> TLSOptions {
-        var own = options.tls(for: Origin.authority(of: realm) ?? realm)
-        own.clientCertificate = nil
-        own.clientKey = nil
+    /// The registry's TLS settings (client certificate, insecure opt-in) are for its own host.
+    /// Any other host (a token server, storage behind a redirect, an upload Location) gets its
+    /// own: verified unless that host is named insecure, its certs.d or --ca-file, else the
+    /// registry's CA (which such hosts often share).
+    func tls(for url: String) -> TLSOptions {
+        guard let target = Origin(url), target != Origin("\(target.scheme)://\(apiHost)"),
+              let authority = Origin.authority(of: url) else { return tls }
+        var own = options.tls(for: authority)
         if own.caFile == nil { own.caFile = tls.caFile }
         return own
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import OCI
 @testable import Registry
 import Testing
@@ -23,11 +24,25 @@ struct TokenRealmTests {
         #expect(Self.options.mayReceiveCredentials(realm: realm, registryURL: registry) == allowed)
     }
 
-    @Test func tokenServerTLSIsItsOwn() {
-        let options = RegistryOptions(insecureRegistries: ["registry.example.com"], certificateDirectories: [])
-        #expect(!options.tls(for: "registry.example.com").verify)
-        #expect(options.tls(for: Origin.authority(of: "https://auth.example.com/token")!).verify,
-                "an insecure registry does not make its token server insecure")
+    /// The registry's client certificate and insecure opt-in stay with its host; a token server
+    /// or storage host is verified on its own terms.
+    @Test func otherHostsGetTheirOwnTLS() throws {
+        let dir = FileManager.default.temporaryDirectory.appending(path: "certs-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: "\(dir)/registry.example.com", withIntermediateDirectories: true)
+        for name in ["ca.crt", "client.cert", "client.key"] {
+            FileManager.default.createFile(atPath: "\(dir)/registry.example.com/\(name)", contents: Data())
+        }
+        let options = RegistryOptions(insecureRegistries: ["registry.example.com"], certificateDirectories: [dir])
+        let client = RegistryClient(registry: "registry.example.com", options: options, http: HTTPClient())
+        let own = client.tls(for: "https://REGISTRY.example.com:443/v2/x")
+        #expect(!own.verify && own.clientCertificate != nil)
+        for other in ["https://auth.example.com/token", "https://storage.example.com/blob?sig=x", "https://registry.example.com.evil.example/v2/"] {
+            let tls = client.tls(for: other)
+            #expect(tls.verify, "an insecure registry does not make \(other) insecure")
+            #expect(tls.clientCertificate == nil && tls.clientKey == nil, "the registry's client certificate is not sent to \(other)")
+            #expect(tls.caFile == "\(dir)/registry.example.com/ca.crt", "the registry's CA is still trusted")
+        }
         #expect(Origin.authority(of: "https://Auth.Example.com:8443/t") == "auth.example.com:8443")
     }
 }
