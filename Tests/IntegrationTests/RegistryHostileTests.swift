@@ -77,6 +77,21 @@ struct RegistryHostileTests {
         } }
     }
 
+    /// The registry's own challenge names a token realm in clear text on another host: the
+    /// stored password is not sent there; the push stops with an error that says why.
+    @Test func aCleartextRealmElsewhereGetsNoPassword() throws {
+        try FaultProxy.exclusive { proxy in try Self.withImage(proxy, pushed: false) { built, image, path, env in
+            try proxy.plan([.answer(401, method: "GET", path: "^/v2/$",
+                                    headers: ["WWW-Authenticate": #"Bearer realm="http://{canary}/token",service="canary""#])])
+            let push = try built.tool.run(["push", image, "--retries", "0"], environment: env)
+            #expect(push.status == 1, "\(push)")
+            #expect(push.stderr.contains("on another host over plain HTTP; refusing to send credentials there"), "\(push)")
+            #expect(push.stderr.contains("--insecure-registry 127.0.0.2:"), "the hint names the host: \(push)")
+            try Self.expectNoCredentialsLeft(proxy)
+            #expect(try proxy.stats(matching: "/v2/\(path)/manifests/")["PUT /v2/*/manifests/*"] == nil, "no manifest was put")
+        } }
+    }
+
     /// A blob GET redirected to another host, whose 401 names a cleartext realm: a clear
     /// error naming the blob and the status, nothing tagged, no credential sent there.
     @Test func aRedirectElsewhereGetsNoCredentials() throws {
