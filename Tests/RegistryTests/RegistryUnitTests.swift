@@ -161,4 +161,15 @@ struct OriginTests {
     func credentialsStayWithTheirRegistry(url: String, same: Bool) {
         #expect(RegistryClient.sameOrigin(url, "https://r.example.com") == same)
     }
+
+    @Test(arguments: [
+        ("http://[::1]:5000/v2/x", "http://[::1]:5000", true),
+        ("http://[::1]/v2/", "http://[::1]:80", true),
+        ("http://[::1]:5001/v2/", "http://[::1]:5000", false),
+        ("http://127.0.0.1:5000/v2/", "http://localhost:5000", false),
+        ("http://127.0.0.1:5000/v2/", "not a url", false),
+    ])
+    func portsAndAddressesCompareByValue(url: String, base: String, same: Bool) {
+        #expect(RegistryClient.sameOrigin(url, base) == same)
+    }
 }
