@@ -12,6 +12,9 @@ public struct Referrers: Sendable {
 
     public init(session: RegistrySession) { self.session = session }
 
+    /// The largest artifact document fetched into memory (Spark 4.3.0 spark-py SBOM is about 370 kB).
+    static let documentLimit: Int64 = 64 << 20
+
     /// Pushes `document` as an artifact of `artifactType` whose subject is `subject`, in the
     /// repository of `reference`; returns the artifact manifest's digest.
     @discardableResult
@@ -52,9 +55,12 @@ public struct Referrers: Sendable {
         guard fetched.digest == digest, let layer = try CanonicalJSON.decode(ImageManifest.self, from: fetched.bytes).layers.first else {
             throw RegistryError("\(reference.name)@\(digest) is not an artifact manifest with a layer", hint: "list the referrers again; it may have been replaced")
         }
+        guard layer.size <= Self.documentLimit else {
+            throw RegistryError("\(reference.name)@\(digest): its document \(layer.digest) is \(layer.size) bytes, more than the \(Self.documentLimit) an SBOM may have")
+        }
         try session.store.ingest(expected: layer.digest, source: "\(reference.name)@\(layer.digest)") { sink in
             let writer = UncheckedSink(sink)
-            try client.downloadBlob(layer.digest, repository: repository) { try writer.sink.write($0) }
+            try client.downloadBlob(layer.digest, size: layer.size, repository: repository) { try writer.sink.write($0) }
         }
         return try session.store.readBlob(layer.digest)
     }

@@ -21,7 +21,7 @@ extension RegistryClient {
         var headers = HTTPHeaders()
         headers.add(name: "Accept", value: MediaType.ociIndex)
         let reply = try send("GET", "/v2/\(repository)/referrers/\(digest)", headers: headers, scopes: [Self.pullScope(repository)],
-                             response: .collect(limit: 8 << 20))
+                             response: .collect(limit: Self.documentLimit))
         if reply.status == 404 { return nil }
         guard reply.status == 200 else { throw failure(reply, action: "listing referrers of \(repository)@\(digest)") }
         do { return try CanonicalJSON.decode(ImageIndex.self, from: reply.body) } catch {
