@@ -15,19 +15,23 @@ public struct ImageInventory: Sendable {
 
     /// The SPDX document of one platform's image.
     public func document(_ image: StoredImage, name: String, tag: String?) throws -> [UInt8] {
-        let created = image.config.created.flatMap { ISO8601DateFormatter().date(from: $0) }.map { Int64($0.timeIntervalSince1970) } ?? 0
+        let created = image.config.created.flatMap(Self.date).map { Int64($0.timeIntervalSince1970) } ?? 0
         let subject = ImageSubject(name: name, tag: tag, digest: image.manifestDescriptor.digest.description, created: created)
         return try SPDXDocument(image: subject, packages: packages(in: image.manifest.layers)).encoded()
+    }
+
+    /// An RFC 3339 time as configs carry it, with or without fractions of a second.
+    private static func date(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions.insert(.withFractionalSeconds)
+        return formatter.date(from: text)
     }
 
     /// Every platform's image under `descriptor` (itself, or each manifest of an index) with its document.
     public func documents(_ descriptor: Descriptor, name: String, tag: String?) throws -> [(subject: Descriptor, document: [UInt8])] {
         let manifests = MediaType.isIndex(descriptor.mediaType) ? try store.readJSON(ImageIndex.self, descriptor.digest).manifests : [descriptor]
-        return try manifests.map { manifest in
-            var subject = manifest
-            subject.platform = nil
-            return (subject, try document(try store.image(subject), name: name, tag: tag))
-        }
+        return try manifests.map { manifest in (manifest, try document(try store.image(manifest), name: name, tag: tag)) }
     }
 
     /// The packages of the tree `layers` make: each layer's finds replace what lower layers had
