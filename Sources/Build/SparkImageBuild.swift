@@ -96,9 +96,7 @@ public struct SparkImageBuild: Sendable {
 
     /// Warns (or with `strict` fails) when the image lacks what Spark needs to run in it.
     private func check(_ image: BuiltImage, as variant: ImageVariant, reference: ImageReference, strict: Bool) throws {
-        let config = try builder.store.readJSON(ImageConfig.self, try builder.store.readJSON(ImageManifest.self, image.manifest.digest).config.digest)
-        let facts = try ImageFacts(layers: image.layers, config: config.config, store: builder.store)
-        let found = ImageChecks.run(facts, needs: .init(variant))
+        let found = try ImageChecker(store: builder.store).findings(ofManifest: image.manifest.digest, needs: .init(variant))
         guard !found.isEmpty else { return }
         let name = reference.familiarDescription
         if strict {
