@@ -62,7 +62,8 @@ let package = Package(
         // Runs the Runtime module's whole path as another user (rootless tests); `swift build` builds it.
         .executableTarget(name: "RuntimeProbe", dependencies: ["Runtime"], path: "Tests/RuntimeProbe"),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Support"]),
+        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Support", "DockerEngine"]),
     ],
     swiftLanguageModes: [.v6]
 )
