@@ -8,10 +8,10 @@ import Testing
 /// host, which we did not write.
 @Suite(.timeLimit(.minutes(1)))
 struct ContainerdNodeTests {
-    static func client(_ docker: DockerDaemon) throws -> EngineClient {
+    static func client(_ docker: DockerDaemon, idleTimeout: Duration = .seconds(20)) throws -> EngineClient {
         // A stream that never ends (stdin not closed, say) fails in seconds rather than hang the run.
         try EngineClient(connectingTo: try DockerEndpoint(host: docker.host, tls: nil, source: "SIT_DOCKER_HOST"),
-                         idleTimeout: .seconds(20))
+                         idleTimeout: idleTimeout)
     }
 
     /// Hands `data` to the exec's stdin in pieces of `piece` bytes, as the store would.
