@@ -66,6 +66,31 @@ struct ExecThroughputTests {
         }
     }
 
+    /// `docker exec -i CONTAINER COMMAND… < FILE`: the CLI reads the file itself, as in `kind load`.
+    static func dockerExec(_ docker: DockerDaemon, _ container: String, _ command: [String], stdinFile: URL) throws -> CommandResult {
+        try Command.run("sh", ["-c", #"f=$1; shift; exec "$@" < "$f""#, "sh", stdinFile.path, docker.cli]
+                            + docker.connectionArguments + ["exec", "-i", container] + command)
+    }
+
+    @Test("the bare stream: our exec vs `docker exec -i` into `cat >/dev/null`")
+    func streamThroughput() throws {
+        guard let cluster = try TestServices.kindCluster() else { return }
+        try TemporaryDirectory.with(prefix: "sit-exec-stream") { dir in
+            let file = dir.appending(path: "payload")
+            try Command.run("head", ["-c", "\(Self.megabytes << 20)", "/dev/urandom"]).check().stdoutData.write(to: file)
+            let client = try ContainerdNodeTests.client(cluster.docker, idleTimeout: .seconds(300))
+            let command = ["sh", "-c", "cat >/dev/null"]
+            let start = ContinuousClock.now
+            let result = try client.exec(in: cluster.nodes[0].container, command: command, stdin: Self.fileProducer(file))
+            let ours = (ContinuousClock.now - start).seconds
+            #expect(result.exitCode == 0 && result.bytesSent == Int64(Self.megabytes << 20))
+            let cliStart = ContinuousClock.now
+            try Self.dockerExec(cluster.docker, cluster.nodes[0].container, command, stdinFile: file).check()
+            let theirs = (ContinuousClock.now - cliStart).seconds
+            print(String(format: "exec stream of %d MB: ours %.2f s, docker exec -i %.2f s", Self.megabytes, ours, theirs))
+        }
+    }
+
     @Test("import through our exec stream vs `docker exec -i`, cold, each way on both nodes")
     func importThroughput() throws {
         guard let cluster = try TestServices.kindCluster() else { return }
@@ -85,7 +110,7 @@ struct ExecThroughputTests {
                 #expect(result.exitCode == 0, "\(result.standardError)")
                 #expect(result.bytesSent == Int64(size))
                 let cliStart = ContinuousClock.now
-                let cli = try cluster.docker.run(["exec", "-i", other.container] + Self.importCommand, stdin: try Data(contentsOf: archive))
+                let cli = try Self.dockerExec(cluster.docker, other.container, Self.importCommand, stdinFile: archive)
                 theirs.append((ContinuousClock.now - cliStart).seconds)
                 #expect(cli.succeeded, "\(cli)")
                 for node in [mine, other] {
