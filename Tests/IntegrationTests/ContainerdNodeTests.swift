@@ -98,15 +98,11 @@ struct ContainerdNodeTests {
     static func tinyArchive(in dir: URL, reference: String) throws -> (archive: URL, manifest: String) {
         let layout = dir.appending(path: "layout")
         try TinyBase.makeOCIImage(layout: layout, tag: "1")
-        let indexURL = layout.appending(path: "index.json")
-        var index = try JSONSerialization.jsonObject(with: Data(contentsOf: indexURL)) as! [String: Any]
-        var manifests = index["manifests"] as! [[String: Any]]
-        manifests[0]["annotations"] = ["org.opencontainers.image.ref.name": reference]
-        index["manifests"] = manifests
-        try JSONSerialization.data(withJSONObject: index).write(to: indexURL)
+        try rename(layout: layout, to: reference)
+        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: layout.appending(path: "index.json"))) as! [String: Any]
         let archive = dir.appending(path: "image.tar")
         try Command.run("tar", ["-C", layout.path, "-cf", archive.path, "."]).check()
-        return (archive, manifests[0]["digest"] as! String)
+        return (archive, (index["manifests"] as! [[String: Any]])[0]["digest"] as! String)
     }
 
     @Test("an OCI archive streamed into each node's `ctr images import -` is listed and unpacked there")
@@ -133,6 +129,52 @@ struct ContainerdNodeTests {
                         && checked?.hasSuffix("true") == true, "\(check)")
             }
         }
+    }
+
+    /// What a delta preload relies on, checked against this containerd: an archive that leaves out
+    /// a layer the node's content store holds imports and unpacks; a node without that layer
+    /// refuses it naming the digest, and keeps an incomplete image record under the name.
+    @Test("`ctr images import` of an archive without a blob the node already has")
+    func importLeavingOutAPresentBlob() throws {
+        guard let cluster = try TestServices.kindCluster() else { return }
+        try TemporaryDirectory.with(prefix: "sit-ctr-partial") { dir in
+            let unique = UUID().uuidString.prefix(8).lowercased()
+            let image = try RandomImage(in: dir, reference: "docker.io/sit/full-\(unique):1", bytes: 1 << 20)
+            let full = try image.archive(at: dir.appending(path: "full.tar"))
+            let client = try Self.client(cluster.docker)
+            let (holder, lacker) = (cluster.nodes[0], cluster.nodes[1])
+            let command = ["ctr", "-n", "k8s.io", "images", "import", "--digests", "--snapshotter=overlayfs", "-"]
+            let first = try client.exec(in: holder.container, command: command, stdin: Self.producer(try Data(contentsOf: full)))
+            try #require(first.exitCode == 0, "\(first.standardError)")
+
+            let partialName = "docker.io/sit/partial-\(unique):1"
+            try Self.rename(layout: image.layout, to: partialName)
+            let partial = try Data(contentsOf: try image.archive(at: dir.appending(path: "partial.tar"), omitting: [image.layerDigest]))
+            #expect(partial.count < 64 << 10, "the partial archive must not carry the 1 MiB layer")
+
+            let accepted = try client.exec(in: holder.container, command: command, stdin: Self.producer(partial))
+            #expect(accepted.exitCode == 0, "\(accepted.standardError)")
+            let check = try holder.hostCtr(["-n", "k8s.io", "images", "check"]).check().stdout
+            let row = check.split(separator: "\n").first { $0.hasPrefix(partialName + " ") }
+            #expect(row?.contains(image.manifestDigest) == true && row?.contains("complete") == true && row?.hasSuffix("true") == true,
+                    "\(check)")
+
+            let refused = try client.exec(in: lacker.container, command: command, stdin: Self.producer(partial))
+            #expect(refused.exitCode != 0)
+            #expect(refused.standardError.contains("\(image.layerDigest): not found"), "\(refused.standardError)")
+            let left = try lacker.hostCtr(["-n", "k8s.io", "images", "check"]).check().stdout
+            #expect(left.split(separator: "\n").contains { $0.hasPrefix(partialName + " ") && $0.contains("incomplete") }, "\(left)")
+        }
+    }
+
+    /// Points the layout's only manifest at a new reference name.
+    static func rename(layout: URL, to reference: String) throws {
+        let indexURL = layout.appending(path: "index.json")
+        var index = try JSONSerialization.jsonObject(with: Data(contentsOf: indexURL)) as! [String: Any]
+        var manifests = index["manifests"] as! [[String: Any]]
+        manifests[0]["annotations"] = ["org.opencontainers.image.ref.name": reference]
+        index["manifests"] = manifests
+        try JSONSerialization.data(withJSONObject: index).write(to: indexURL)
     }
 
     @Test("a broken archive fails the import with ctr's message and exit code")

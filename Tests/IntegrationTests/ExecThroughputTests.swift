@@ -4,53 +4,12 @@ import Testing
 
 /// How fast an image archive goes into a node's `ctr images import -` through our exec stream,
 /// against `docker exec -i NODE ctr … < archive` (what `kind load` does), on the same nodes.
-/// `SIT_EXEC_THROUGHPUT_MB` sets the size (default 32; the README's figure uses 500).
+/// `SIT_EXEC_THROUGHPUT_MB` sets the size (default 32). Figures are printed, not asserted: the
+/// machine is shared, and what matters here is that both complete and verify.
 @Suite(.serialized, .timeLimit(.minutes(10)))
 struct ExecThroughputTests {
     static var megabytes: Int {
         ProcessInfo.processInfo.environment["SIT_EXEC_THROUGHPUT_MB"].flatMap(Int.init) ?? 32
-    }
-
-    /// An OCI archive with one uncompressed layer of `megabytes` random bytes, named `reference`.
-    static func randomImage(in dir: URL, reference: String) throws -> URL {
-        let root = dir.appending(path: "root")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try Command.run("head", ["-c", "\(megabytes << 20)", "/dev/urandom"], stdin: nil)
-            .check().stdoutData.write(to: root.appending(path: "payload"))
-        let layout = dir.appending(path: "layout")
-        let blobs = layout.appending(path: "blobs/sha256")
-        try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
-        let layer = dir.appending(path: "layer.tar")
-        try Command.run("tar", ["-C", root.path, "--owner=0", "--group=0", "-cf", layer.path, "payload"]).check()
-        let layerDescriptor = try blob(at: layer, into: blobs, mediaType: "application/vnd.oci.image.layer.v1.tar")
-        let diffID = layerDescriptor["digest"] as! String
-        let config: [String: Any] = ["architecture": TinyBase.goArch, "os": "linux",
-                                     "rootfs": ["type": "layers", "diff_ids": [diffID]], "config": [String: Any]()]
-        let configDescriptor = try blob(json: config, dir: dir, into: blobs, mediaType: "application/vnd.oci.image.config.v1+json")
-        let manifest: [String: Any] = ["schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                                       "config": configDescriptor, "layers": [layerDescriptor]]
-        var manifestDescriptor = try blob(json: manifest, dir: dir, into: blobs, mediaType: "application/vnd.oci.image.manifest.v1+json")
-        manifestDescriptor["annotations"] = ["org.opencontainers.image.ref.name": reference]
-        try JSONSerialization.data(withJSONObject: ["schemaVersion": 2, "manifests": [manifestDescriptor]])
-            .write(to: layout.appending(path: "index.json"))
-        try Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8).write(to: layout.appending(path: "oci-layout"))
-        let archive = dir.appending(path: "image.tar")
-        try Command.run("tar", ["-C", layout.path, "-cf", archive.path, "."]).check()
-        return archive
-    }
-
-    /// Moves `file` into `blobs` under its digest and describes it.
-    static func blob(at file: URL, into blobs: URL, mediaType: String) throws -> [String: Any] {
-        let hex = String(try Command.run("sha256sum", [file.path]).check().stdout.prefix(64))
-        let size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as! Int
-        try FileManager.default.moveItem(at: file, to: blobs.appending(path: hex))
-        return ["mediaType": mediaType, "digest": "sha256:\(hex)", "size": size]
-    }
-
-    static func blob(json: [String: Any], dir: URL, into blobs: URL, mediaType: String) throws -> [String: Any] {
-        let file = dir.appending(path: "blob-\(UUID().uuidString)")
-        try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: file)
-        return try blob(at: file, into: blobs, mediaType: mediaType)
     }
 
     static let importCommand = ["ctr", "-n", "k8s.io", "images", "import", "--digests", "--snapshotter=overlayfs", "-"]
@@ -101,7 +60,8 @@ struct ExecThroughputTests {
                 let roundDir = dir.appending(path: "\(round)")
                 try FileManager.default.createDirectory(at: roundDir, withIntermediateDirectories: true)
                 let reference = "docker.io/sit/throughput-\(UUID().uuidString.prefix(8).lowercased()):1"
-                let archive = try Self.randomImage(in: roundDir, reference: reference)
+                let archive = try RandomImage(in: roundDir, reference: reference, bytes: Self.megabytes << 20)
+                    .archive(at: roundDir.appending(path: "image.tar"))
                 let size = try FileManager.default.attributesOfItem(atPath: archive.path)[.size] as! Int
                 let (mine, other) = round == 0 ? (cluster.nodes[0], cluster.nodes[1]) : (cluster.nodes[1], cluster.nodes[0])
                 let start = ContinuousClock.now
