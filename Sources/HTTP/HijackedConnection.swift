@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Support
 
 /// One HTTP/1.1 connection taken over after its response head, as the Engine API's exec start
 /// does with `Connection: Upgrade`: after `101 Switching Protocols` the socket carries a
@@ -141,7 +142,7 @@ public final class HijackedConnection {
     private func closeSending() throws(HTTPError) -> Bool {
         if !isTLS {
             guard shutdown(socket, Int32(SHUT_WR)) == 0 else {
-                throw HTTPError(kind: .sendFailed, message: "closing the sending side: \(systemError())")
+                throw HTTPError(kind: .sendFailed, message: "closing the sending side: \(errnoDescription())")
             }
             return true
         }
@@ -213,7 +214,7 @@ public final class HijackedConnection {
         while true {
             let ready = poll(&fds, nfds_t(fds.count), Int32(clamping: idleTimeout.milliseconds))
             if ready < 0 && errno == EINTR { continue }
-            guard ready >= 0 else { throw HTTPError(kind: .other, message: "poll: \(systemError())") }
+            guard ready >= 0 else { throw HTTPError(kind: .other, message: "poll: \(errnoDescription())") }
             guard ready > 0 else {
                 throw HTTPError(kind: .timedOut, message: "nothing moved on the connection for \(idleTimeout)")
             }

@@ -18,9 +18,8 @@ struct ExecOverTLSTests {
             defer { _ = try? docker.run(["rm", "-f", container]) }
 
             let tls = try DockerTLS(certPath: certPath, verify: true, source: "SIT_DOCKER_CERT_PATH")
-            let client = EngineClient(endpoint: try DockerEndpoint(host: docker.host, tls: tls, source: "SIT_DOCKER_TLS_HOST"),
-                                      idleTimeout: .seconds(20))
-            try client.connect()
+            let client = try EngineClient(connectingTo: try DockerEndpoint(host: docker.host, tls: tls, source: "SIT_DOCKER_TLS_HOST"),
+                                          idleTimeout: .seconds(20))
             let data = [UInt8](repeating: 0x5a, count: 3_000_017)
             let result = try client.exec(in: container, command: ["sh", "-c", "cat | wc -c; echo done >&2"]) { write in
                 try data.withUnsafeBytes { try write($0) }
