@@ -266,7 +266,7 @@ extension HTTPClient {
             return connection
         } catch {
             var error = error
-            error.url = Self.redactingCredentials(in: request.url)
+            error.url = Self.redactingSecrets(in: request.url)
             log?.failure(error)
             throw error
         }
