@@ -30,7 +30,7 @@ extension RegistryClient {
             log("note: \(registry) announced \(announced) for \(repository):\(reference), content hashes to \(digest)")
         }
         if reference.hasPrefix("sha256:"), reference != digest.description {
-            throw RegistryError("\(registry) served content for \(repository)@\(reference) that hashes to \(digest); refusing it")
+            throw RegistryError("\(registry) served content for \(repository)@\(reference) that hashes to \(digest); refusing it", kind: .verification)
         }
         return FetchedManifest(bytes: reply.body, mediaType: mediaType, digest: digest)
     }
