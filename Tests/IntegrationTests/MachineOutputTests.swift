@@ -97,7 +97,42 @@ struct MachineOutputTests {
 
             let again = try JSONDocs.decode(JSONDocs.PushCommand.self, try built.tool.run(["push", "\(repo)/spark:1", "--json"]).check())
             #expect(again.pushes.first?.skipped == 13 && again.pushes.first?.uploaded == 0, "\(again)")
+
+            let elsewhere = Tool(store: built.dir.appending(path: "other-store"))
+            let pulled = try JSONDocs.decode(JSONDocs.Image.self, try elsewhere.run(["pull", "\(repo)/spark:1", "--json"]).check())
+            #expect(pulled.digest == digest && pulled.platforms.first?.layers.map(\.digest) == inspect["Layers"] as? [String], "\(pulled)")
         }
+    }
+
+    /// spark and spark-py: one line per image, and buildx's metadata keyed by reference.
+    @Test func resultFilesForSeveralImages() throws {
+        try Built.with { built in
+            let files = ["digest", "names", "metadata.json"].map { built.dir.appending(path: $0).path }
+            try built.tool.build(home: built.spark.home, base: built.base, tag: "m", extra: [
+                "--python", "--digest-file", files[0], "--image-name-with-digest-file", files[1], "--metadata-file", files[2]])
+            let images = try JSONDocs.decode(JSONDocs.Images.self, try built.tool.run(["images", "--json"]).check()).images
+            #expect(images.map(\.reference) == ["localhost:5000/spark/spark-py:m", "localhost:5000/spark/spark:m"])
+            let digests = Dictionary(uniqueKeysWithValues: images.map { ($0.reference, $0.digest) })
+            let spark = try #require(digests["localhost:5000/spark/spark:m"]), py = try #require(digests["localhost:5000/spark/spark-py:m"])
+            #expect(try String(contentsOfFile: files[0], encoding: .utf8) == "\(spark)\n\(py)")
+            #expect(try String(contentsOfFile: files[1], encoding: .utf8) == "localhost:5000/spark/spark@\(spark)\nlocalhost:5000/spark/spark-py@\(py)\n")
+            let metadata = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: files[2]))) as! [String: [String: Any]]
+            #expect(metadata["localhost:5000/spark/spark-py:m"]?["containerimage.digest"] as? String == py)
+            #expect(metadata["localhost:5000/spark/spark:m"]?["image.name"] as? String == "localhost:5000/spark/spark:m")
+        }
+    }
+
+    /// Builds spark for one architecture and pushes it by digest; returns the digest file's content.
+    static func pushByDigest(_ built: Built, repo: String, arch: String) throws -> String {
+        let digestFile = built.dir.appending(path: "digest-\(arch)").path
+        let build = try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", repo, "-t", arch,
+                                        "--base", "rootfs:\(built.base.path)", "--platform", "linux/\(arch)",
+                                        "--push", "--push-by-digest", "--json", "--digest-file", digestFile]).check()
+        let report = try JSONDocs.decode(JSONDocs.Build.self, build)
+        let digest = try String(contentsOfFile: digestFile, encoding: .utf8)
+        #expect(report.images.first?.digest == digest)
+        #expect(report.pushes?.first?.references == ["\(repo)/spark@\(digest)"], "\(build)")
+        return digest
     }
 
     /// The CI pattern: each platform built and pushed by digest (no tag), then merged into one index.
@@ -107,15 +142,7 @@ struct MachineOutputTests {
             let repo = RegistryPushTests.uniqueRepository(registry)
             var sources: [String: String] = [:]
             for arch in ["amd64", "arm64"] {
-                let digestFile = built.dir.appending(path: "digest-\(arch)").path
-                let build = try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", repo, "-t", arch,
-                                                "--base", "rootfs:\(built.base.path)", "--platform", "linux/\(arch)",
-                                                "--push", "--push-by-digest", "--json", "--digest-file", digestFile]).check()
-                let report = try JSONDocs.decode(JSONDocs.Build.self, build)
-                let digest = try String(contentsOfFile: digestFile, encoding: .utf8)
-                #expect(report.images.first?.digest == digest)
-                #expect(report.pushes?.first?.references == ["\(repo)/spark@\(digest)"], "\(build)")
-                sources[arch] = digest
+                sources[arch] = try Self.pushByDigest(built, repo: repo, arch: arch)
             }
             for tag in ["amd64", "arm64"] {
                 let tagged = try Command.run("skopeo", ["inspect", "--raw", "--tls-verify=false", "docker://\(repo)/spark:\(tag)"])
@@ -140,6 +167,23 @@ struct MachineOutputTests {
             #expect(report.size == raw.stdoutData.count)
             let arm = try Command.run("skopeo", ["inspect", "--tls-verify=false", "--override-arch", "arm64", "docker://\(repo)/spark:multi"]).check()
             #expect(arm.stdout.contains("\"Architecture\": \"arm64\""), "\(arm)")
+        }
+    }
+
+    /// Platforms pushed to other repositories of the registry are mounted into the index's.
+    @Test func indexCreateMountsSourcesFromOtherRepositories() throws {
+        guard let registry = try TestServices.require(.registry) else { return }
+        try Built.with { built in
+            let repo = RegistryPushTests.uniqueRepository(registry)
+            let amd = try Self.pushByDigest(built, repo: "\(repo)/amd", arch: "amd64")
+            let arm = try Self.pushByDigest(built, repo: "\(repo)/arm", arch: "arm64")
+            try built.tool.run(["index", "create", "\(repo)/all/spark:2", "--from", "\(repo)/amd/spark@\(amd)",
+                                "--from", "\(repo)/arm/spark@\(arm)"]).check()
+            let copy = built.dir.appending(path: "copy")
+            for arch in ["amd64", "arm64"] {
+                try Command.run("skopeo", ["copy", "--src-tls-verify=false", "--override-arch", arch,
+                                           "docker://\(repo)/all/spark:2", "oci:\(copy.path):\(arch)"]).check()
+            }
         }
     }
 
