@@ -38,9 +38,11 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["CCurl", "Support"]),
         .target(name: "Registry", dependencies: ["OCI", "HTTP", "Support"]),
         .target(name: "DockerEngine", dependencies: ["HTTP", "Support"]),
-        .target(name: "Build", dependencies: ["OCI", "Archive", "Store", "ImageFormats", "Dockerfile", "Spark", "Support", crypto]),
+        .target(name: "Build", dependencies: ["OCI", "Archive", "Store", "ImageFormats", "Dockerfile", "Spark", "Runtime", "Support", crypto]),
         .target(name: "Distribution", dependencies: ["OCI", "Archive", "Store", "Registry", "HTTP", "Support"]),
         .target(name: "Preload", dependencies: ["OCI", "Archive", "Store", "ImageFormats", "DockerEngine", "Support"]),
+        // Running a process in an OCI runtime bundle over an overlay; nothing about images.
+        .target(name: "Runtime", dependencies: ["Support"]),
         .executableTarget(name: "spark-image-tool", dependencies: [
             "OCI", "Store", "ImageFormats", "Spark", "HTTP", "Registry", "DockerEngine", "Build", "Distribution",
             "Preload", "Support", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -53,7 +55,12 @@ let package = Package(
         .testTarget(name: "SparkTests", dependencies: ["Spark"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "CCurl"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
-        .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI"]),
+        .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI", "Archive", "Runtime", "Spark", "Store"]),
+        .testTarget(name: "PreloadTests", dependencies: ["Preload", "Store", "Archive", "OCI", "Support"]),
+        .testTarget(name: "DistributionTests", dependencies: ["Distribution", "Store", "Registry", "OCI", "Support"]),
+        // Runs the Runtime module's whole path as another user (rootless tests); `swift build` builds it.
+        .executableTarget(name: "RuntimeProbe", dependencies: ["Runtime"], path: "Tests/RuntimeProbe"),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Support"]),
     ],
     swiftLanguageModes: [.v6]

@@ -12,8 +12,13 @@ packages=(
   mmdebstrap busybox-static
   # services.sh: umount of what dockerd leaves below its work dir
   mount
+  # RUN: OCI runtimes (crun preferred, runc tested too); unshare and setpriv (rootless tests);
+  # newuidmap/newgidmap for rootless subordinate id ranges
+  crun runc util-linux uidmap
   # test certificates, htpasswd, compression references for the benchmark
   openssl apache2-utils pigz zstd
+  # the decompressors ADD reads (gzip, bzip2, xz, zstd), checked on archives these tools make
+  bzip2 xz-utils
   # token server and fault proxy (scripts/lib/*.py run on Debian's /usr/bin/python3)
   python3-cryptography
   # the CI examples in docs/ci.md are parsed as YAML by the tests
@@ -29,13 +34,22 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-
-echo "bootstrap: installing ${missing[*]}" >&2
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Rootless RUN tests run as this user: no login, no home, and a subordinate id range so that ids
+# other than root exist in its user namespace (mapped by newuidmap from uidmap). `|| id` lets a
+# concurrent bootstrap win the race.
+rootless_user=sit-rootless
+id "$rootless_user" >/dev/null 2>&1 \
+  || "${sudo_cmd[@]}" useradd --system --no-create-home --shell /usr/sbin/nologin "$rootless_user" \
+  || id "$rootless_user" >/dev/null
+grep -q "^$rootless_user:" /etc/subuid 2>/dev/null \
+  || "${sudo_cmd[@]}" usermod --add-subuids 300000-365535 --add-subgids 300000-365535 "$rootless_user"

@@ -81,7 +81,8 @@ struct BaseImporter: Sendable {
             return try RootfsSource(file: file, layer: settings.layerImport, created: created).importImage(into: store, platform: platform)
         case .reference(let reference):
             let image = try storedOrPulled(reference)
-            return BaseImage(config: image.config, layers: image.manifest.layers, description: reference.familiarDescription)
+            return BaseImage(config: image.config, layers: image.manifest.layers, description: reference.familiarDescription,
+                             origin: (reference, image.manifestDescriptor.digest))
         }
     }
 

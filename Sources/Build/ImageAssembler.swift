@@ -10,9 +10,12 @@ struct ImageAssembler: Sendable {
     private(set) var layers: [Descriptor]
     let created: String
     let format: ManifestFormat
+    /// The manifest's annotations that name the base (so the image can be rebased later).
+    let baseAnnotations: [String: String]
 
     init(base: BaseImage, epoch: Int64, format: ManifestFormat) {
         config = base.config
+        baseAnnotations = base.origin.map { [Annotation.baseName: $0.reference.description, Annotation.baseDigest: $0.digest.description] } ?? [:]
         created = Self.timestamp(epoch)
         config.created = created
         // The base's layers keep their bytes; only the media type family follows the manifest.
@@ -27,7 +30,8 @@ struct ImageAssembler: Sendable {
     }
 
     var baseState: BaseState {
-        BaseState(env: config.config?.env ?? [], workingDir: config.config?.workingDir, shell: config.config?.shell)
+        BaseState(env: config.config?.env ?? [], workingDir: config.config?.workingDir, shell: config.config?.shell,
+                  user: config.config?.user)
     }
 
     mutating func apply(_ action: Action, createdBy: String) {
@@ -71,7 +75,7 @@ struct ImageAssembler: Sendable {
             health.retries = check.retries
             container.healthcheck = health
         case .maintainer(let author): config.author = author
-        case .copy: break
+        case .copy, .run: break
         }
         config.config = container
         addEmptyLayer(createdBy: createdBy)
@@ -90,13 +94,14 @@ struct ImageAssembler: Sendable {
     var asBase: BaseImage { BaseImage(config: config, layers: layers, description: "previous stage") }
 
     /// Writes config and manifest into the store; returns the manifest's descriptor.
-    func write(to store: Store) throws -> Descriptor {
+    func write(to store: Store, annotations: [String: String]) throws -> Descriptor {
+        let annotations = baseAnnotations.merging(annotations) { _, given in given }
         let configBytes = try CanonicalJSON.encode(config)
         let configDigest = try store.putBlob(configBytes)
         let manifest = ImageManifest(
             mediaType: format.manifestMediaType,
             config: Descriptor(mediaType: format.configMediaType, digest: configDigest, size: Int64(configBytes.count)),
-            layers: layers)
+            layers: layers, annotations: annotations.isEmpty ? nil : annotations)
         let manifestBytes = try CanonicalJSON.encode(manifest)
         return Descriptor(mediaType: format.manifestMediaType, digest: try store.putBlob(manifestBytes), size: Int64(manifestBytes.count))
     }

@@ -19,9 +19,13 @@ public struct ImageBuildRequest: Sendable {
     public var references: [ImageReference]
     public var format: ManifestFormat
     public var platform: Platform
+    /// Put on the manifest (the base's name and digest are added when known).
+    public var annotations: [String: String]
 
     public init(dockerfile: String, dockerfileName: String, buildArgs: [String: String], mounts: [ContextMount],
-                baseOverride: String? = nil, references: [ImageReference], format: ManifestFormat = .oci, platform: Platform = .host) {
+                baseOverride: String? = nil, references: [ImageReference], format: ManifestFormat = .oci, platform: Platform = .host,
+                annotations: [String: String] = [:]) {
+        self.annotations = annotations
         self.dockerfile = dockerfile
         self.dockerfileName = dockerfileName
         self.buildArgs = buildArgs
@@ -73,7 +77,7 @@ public struct ImageBuilder: Sendable {
         let planner = BuildPlanner(dockerfile: dockerfile, buildArgs: request.buildArgs,
                                    platform: TargetPlatform(os: platform.os, architecture: platform.architecture, variant: platform.variant))
         let stages = try planner.stages()
-        let context = BuildContext.readingIgnoreFile(mounts: request.mounts)
+        let context = try BuildContext.readingIgnoreFile(mounts: request.mounts)
         var run = StageRun(builder: self, request: request, context: context)
         var built: [ImageAssembler] = []
         for stage in stages {
@@ -85,7 +89,7 @@ public struct ImageBuilder: Sendable {
             events(.warning("build arg \(name) was not consumed by \(request.dockerfileName)"))
         }
         let final = built[built.count - 1]
-        let manifest = try final.write(to: store)
+        let manifest = try final.write(to: store, annotations: request.annotations)
         for reference in request.references {
             try store.tag(manifest, as: reference)
             events(.imageTagged(reference: reference.familiarDescription, digest: manifest.digest,
@@ -153,6 +157,12 @@ private struct StageRun {
     mutating func build(_ stage: StageHeader, on base: BaseImage, planner: BuildPlanner, built: [ImageAssembler]) throws -> ImageAssembler {
         var image = ImageAssembler(base: base, epoch: builder.settings.epoch, format: request.format)
         let plan = try planner.evaluate(stage, base: image.baseState)
+        // Refused before any layer of the stage is written, until the RUN executor is wired in.
+        if let run = plan.steps.first(where: { if case .run = $0.action { true } else { false } }) {
+            throw BuildError("RUN needs the runtime executor, which this build does not have yet",
+                             hint: "build the base image with the packages you need (scripts/make-base-image.sh) and keep RUN out of the Dockerfile")
+                .at(request.dockerfileName, line: run.line)
+        }
         var directories: DirectoryIndex?
         for step in plan.steps {
             builder.events(.step(line: step.line, text: step.createdBy))

@@ -23,6 +23,8 @@ public struct SparkBuildOptions: Sendable {
     public var format: ManifestFormat
     /// One platform builds a manifest; several build an image index (`-X`).
     public var platforms: [Platform]
+    /// The image checks' findings fail the build instead of warning (`--strict`).
+    public var strict = false
 
     public init(sparkHome: String, repository: String? = nil, tag: String? = nil, variants: [ImageVariant] = [.spark],
                 dockerfiles: [ImageVariant: String] = [:], base: String? = nil, buildArgs: [String: String] = [:],
@@ -82,12 +84,38 @@ public struct SparkImageBuild: Sendable {
                     dockerfile: text, dockerfileName: name, buildArgs: args,
                     mounts: distribution.contextMounts(usingDefaultDockerfiles: options.dockerfiles[variant] == nil),
                     baseOverride: variant == .spark ? options.base : nil,
-                    references: options.platforms.count == 1 ? [reference] : [], format: options.format, platform: platform)
+                    references: options.platforms.count == 1 ? [reference] : [], format: options.format, platform: platform,
+                    annotations: annotations(distribution))
                 perPlatform.append(try builder.build(request))
             }
+            try check(perPlatform[0], as: variant, reference: reference, strict: options.strict)
             results.append(options.platforms.count == 1 ? perPlatform[0] : try index(perPlatform, as: reference, options: options))
         }
         return results
+    }
+
+    /// Warns (or with `strict` fails) when the image lacks what Spark needs to run in it.
+    private func check(_ image: BuiltImage, as variant: ImageVariant, reference: ImageReference, strict: Bool) throws {
+        let config = try builder.store.readJSON(ImageConfig.self, try builder.store.readJSON(ImageManifest.self, image.manifest.digest).config.digest)
+        let facts = try ImageFacts(layers: image.layers, config: config.config, store: builder.store)
+        let found = ImageChecks.run(facts, needs: .init(variant))
+        guard !found.isEmpty else { return }
+        let name = reference.familiarDescription
+        if strict {
+            _ = try builder.store.untag(reference)
+            throw BuildError("\(name) fails its checks (--strict):\n" + found.map { "  - \($0.problem)" }.joined(separator: "\n"),
+                             hint: found.map(\.fix).joined(separator: "; "))
+        }
+        for finding in found { builder.events(.warning("\(name): \(finding.problem)\n  hint: \(finding.fix)")) }
+    }
+
+    /// The Spark version, and the creation time only when SOURCE_DATE_EPOCH names one (a fixed
+    /// default would claim a date; a clock time would break reproducibility).
+    private func annotations(_ distribution: SparkDistribution) -> [String: String] {
+        var annotations: [String: String] = [:]
+        annotations[Annotation.version] = distribution.version
+        if builder.settings.epoch > 0 { annotations[Annotation.created] = ImageAssembler.timestamp(builder.settings.epoch) }
+        return annotations
     }
 
     /// One image index over the platforms' manifests, tagged as `reference`. The Spark layers

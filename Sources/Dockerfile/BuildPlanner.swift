@@ -42,7 +42,7 @@ public struct BuildPlanner: Sendable {
     public func evaluate(_ stage: StageHeader, base: BaseState) throws(DockerfileError) -> StagePlan {
         var evaluator = StageEvaluator(
             escape: dockerfile.escape, index: stage.index, stageNames: stageNames,
-            globals: try globalArgs(), buildArgs: buildArgs, base: base)
+            globals: try globalArgs(), buildArgs: buildArgs, platform: platform.specifier, base: base)
         var steps: [PlannedStep] = []
         for instruction in stageInstructions[stage.index].dropFirst() {
             do {

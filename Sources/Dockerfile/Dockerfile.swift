@@ -9,9 +9,10 @@ public struct Dockerfile: Sendable {
         let lines = Words.lines(text)
         let escape = try Directives.escape(in: lines, file: file)
         var instructions: [Instruction] = []
-        for logical in LogicalLine.join(lines, escape: escape) {
+        for logical in try LogicalLine.join(lines, escape: escape, file: file) {
             do {
-                instructions.append(try Instruction.parse(logical.text, line: logical.number, escape: escape))
+                instructions.append(try Instruction.parse(
+                    logical.text, line: logical.number, escape: escape, heredocs: logical.heredocs))
             } catch {
                 throw error.at(file, line: logical.number)
             }
@@ -54,11 +55,13 @@ extension Instruction {
 struct LogicalLine {
     var number: Int
     var text: String
+    var heredocs: [Heredoc] = []
 
     /// Docker's rules: comment lines are dropped, also inside a continuation; blank lines
     /// inside a continuation are skipped; a continuation still open at the end of the file
     /// simply ends the instruction there.
-    static func join(_ lines: [Substring], escape: Character) -> [LogicalLine] {
+    /// Heredoc bodies (`RUN <<EOF`) follow their instruction's last line and belong to it.
+    static func join(_ lines: [Substring], escape: Character, file: String) throws(DockerfileError) -> [LogicalLine] {
         var result: [LogicalLine] = []
         var index = 0
         while index < lines.count {
@@ -74,9 +77,12 @@ struct LogicalLine {
                 text += more
                 continues = stillContinues
             }
-            if !text.allSatisfy(\.isWhitespace) {
-                result.append(LogicalLine(number: start + 1, text: text))
+            guard !text.allSatisfy(\.isWhitespace) else { continue }
+            var heredocs: [Heredoc] = []
+            for marker in HeredocMarker.markers(in: text) {
+                do { heredocs.append(try marker.body(of: lines, from: &index)) } catch { throw error.at(file, line: start + 1) }
             }
+            result.append(LogicalLine(number: start + 1, text: text, heredocs: heredocs))
         }
         return result
     }

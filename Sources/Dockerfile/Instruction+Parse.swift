@@ -1,13 +1,14 @@
 extension Instruction {
     /// Parses one logical line (continuations already joined), checking everything that
     /// does not depend on variables, so mistakes show up before any build starts.
-    static func parse(_ text: String, line: Int, escape: Character) throws(Problem) -> Instruction {
+    static func parse(_ text: String, line: Int, escape: Character, heredocs: [Heredoc] = []) throws(Problem) -> Instruction {
         let (word, rest) = Words.splitFirst(text)
         let keyword = try Keyword.named(word)
         let (flagWords, body) = Words.leadingFlags(rest)
         let flags = try FlagKind.parse(flagWords, for: keyword)
         let (arguments, isJSON) = try splitArguments(body, for: keyword, escape: escape)
-        let instruction = Instruction(keyword: keyword, line: line, flags: flags, arguments: arguments, isJSON: isJSON)
+        let instruction = Instruction(
+            keyword: keyword, line: line, flags: flags, arguments: arguments, isJSON: isJSON, heredocs: heredocs)
         try instruction.validate()
         return instruction
     }
@@ -22,7 +23,7 @@ extension Instruction {
         case .copy, .add, .volume:
             if let json = try Words.jsonStrings(body) { return (json, true) }
             return (Words.split(body), false)
-        case .cmd, .entrypoint, .shell:
+        case .cmd, .entrypoint, .shell, .run:
             if let json = try Words.jsonStrings(body) { return (json, true) }
             return (whole, false)
         case .env, .label:
@@ -74,7 +75,7 @@ extension Instruction {
             guard stride(from: 0, to: arguments.count, by: 2).allSatisfy({ !arguments[$0].isEmpty }) else {
                 throw Problem("\(name) names can not be blank")
             }
-        case .expose, .volume:
+        case .expose, .volume, .run:
             try requireArguments()
         case .copy, .add:
             try validateCopy()
@@ -120,21 +121,15 @@ extension Instruction {
 }
 
 extension Keyword {
-    static let refusedRun = Problem(
-        "RUN is not supported: spark-image-tool builds images without a daemon and cannot run commands",
-        hint: "OS packages belong in the base image: build one with scripts/make-base-image.sh, or pick a base image that already has them")
-
-    /// The keyword for an instruction word, in any case; RUN, ONBUILD and unknown words are errors.
+    /// The keyword for an instruction word, in any case; ONBUILD and unknown words are errors.
     static func named(_ word: String) throws(Problem) -> Keyword {
         let upper = word.uppercased()
         if let keyword = Keyword(rawValue: upper) { return keyword }
         switch upper {
-        case "RUN":
-            throw refusedRun
         case "ONBUILD":
             throw Problem("ONBUILD is not supported", hint: "write the instructions into the Dockerfile that builds on this image")
         default:
-            let known = allCases.map(\.rawValue) + ["RUN", "ONBUILD"]
+            let known = allCases.map(\.rawValue) + ["ONBUILD"]
             throw Problem("unknown instruction: \(word)", hint: Suggestion.closest(to: upper, among: known).map { "did you mean \($0)?" })
         }
     }
@@ -157,6 +152,11 @@ enum FlagKind: Equatable {
                 "checksum": .unsupported(hint: "download and verify the file before the build, then COPY it from the build context"),
                 "keep-git-dir": .unsupported(hint: "clone the repository before the build, then COPY it from the build context"),
             ]) { $1 }
+        case .run:
+            return [
+                "network": .string, "mount": .strings,
+                "security": .unsupported(hint: "RUN runs without extra privileges here; drop --security"),
+            ]
         case .healthcheck:
             return ["interval": .string, "timeout": .string, "start-period": .string, "start-interval": .string, "retries": .string]
         default:

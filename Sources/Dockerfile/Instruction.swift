@@ -1,11 +1,11 @@
-/// The instructions this tool understands. RUN and ONBUILD are refused while parsing,
-/// so they never appear here.
+/// The instructions this tool understands. ONBUILD is refused while parsing,
+/// so it never appears here.
 public enum Keyword: String, Sendable, CaseIterable {
     case from = "FROM", arg = "ARG", env = "ENV", label = "LABEL"
     case workdir = "WORKDIR", user = "USER", copy = "COPY", add = "ADD"
     case entrypoint = "ENTRYPOINT", cmd = "CMD", expose = "EXPOSE", volume = "VOLUME"
     case stopSignal = "STOPSIGNAL", shell = "SHELL", healthcheck = "HEALTHCHECK"
-    case maintainer = "MAINTAINER"
+    case maintainer = "MAINTAINER", run = "RUN"
 }
 
 /// A `--name[=value]` flag as written, before variable expansion.
@@ -30,18 +30,24 @@ public struct Instruction: Sendable, Equatable {
     /// - ENV, LABEL: keys and values alternating (`[k1, v1, k2, v2]`), quotes still in place;
     /// - ARG: one `name[=default]` word each;
     /// - HEALTHCHECK: the type (`CMD`, `NONE`), then the command;
-    /// - USER, WORKDIR, STOPSIGNAL, MAINTAINER and shell-form CMD, ENTRYPOINT: one string;
+    /// - USER, WORKDIR, STOPSIGNAL, MAINTAINER and shell-form CMD, ENTRYPOINT, RUN: one string;
     /// - everything else: one word each.
     public var arguments: [String]
     /// Whether the arguments came from a JSON array (exec form).
     public var isJSON: Bool
+    /// The bodies of `<<EOF` markers in the arguments, in order.
+    public var heredocs: [Heredoc]
 
-    public init(keyword: Keyword, line: Int, flags: [Flag] = [], arguments: [String], isJSON: Bool = false) {
+    public init(
+        keyword: Keyword, line: Int, flags: [Flag] = [], arguments: [String], isJSON: Bool = false,
+        heredocs: [Heredoc] = []
+    ) {
         self.keyword = keyword
         self.line = line
         self.flags = flags
         self.arguments = arguments
         self.isJSON = isJSON
+        self.heredocs = heredocs
     }
 
     /// The value of a flag that may be given once.

@@ -50,11 +50,14 @@ public struct BaseState: Sendable, Equatable {
     public var env: [String]
     public var workingDir: String?
     public var shell: [String]?
+    /// The config's User, which a RUN runs as until the stage sets USER.
+    public var user: String?
 
-    public init(env: [String] = [], workingDir: String? = nil, shell: [String]? = nil) {
+    public init(env: [String] = [], workingDir: String? = nil, shell: [String]? = nil, user: String? = nil) {
         self.env = env
         self.workingDir = workingDir
         self.shell = shell
+        self.user = user
     }
 }
 
@@ -100,6 +103,7 @@ public enum Action: Sendable, Equatable {
     /// Deprecated MAINTAINER: the config's author.
     case maintainer(String)
     case copy(CopyStep)
+    case run(RunStep)
 }
 
 public struct KeyValue: Sendable, Equatable {

@@ -8,17 +8,21 @@ struct StageEvaluator {
     let stageNames: [String?]
     let globals: [String: String]
     let buildArgs: [String: String]
+    /// `os/arch[/variant]`, recorded in RUN steps.
+    let platform: String
     private var env: [String: String]
     private var envSetHere: Set<String> = []
     private var args: [String: String] = [:]
     private var workdir: String
     private var shell: [String]
+    private var user: String?
     private var cmdSet = false
 
     init(
         escape: Character, index: Int, stageNames: [String?], globals: [String: String],
-        buildArgs: [String: String], base: BaseState
+        buildArgs: [String: String], platform: String, base: BaseState
     ) {
+        self.platform = platform
         self.escape = escape
         self.index = index
         self.stageNames = stageNames
@@ -27,6 +31,12 @@ struct StageEvaluator {
         env = Dictionary(base.env.map(Self.split), uniquingKeysWith: { $1 })
         workdir = PathSyntax.absolute(base.workingDir ?? "/", in: "/")
         shell = base.shell ?? ["/bin/sh", "-c"]
+        user = base.user.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// What a RUN sees at this point: the variables in scope, the shell, user and working directory.
+    var runScope: (variables: [String: String], shell: [String], user: String?, workdir: String) {
+        (expander.variables, shell, user, workdir)
     }
 
     private static func split(_ entry: String) -> (String, String) {
@@ -65,6 +75,7 @@ struct StageEvaluator {
             return ("WORKDIR \(workdir)", .workdir(workdir))
         case .user:
             let user = try expander.expand(arguments[0])
+            self.user = user
             return ("USER \(user)", .user(user))
         case .stopSignal:
             let signal = try expander.expand(arguments[0])
@@ -93,6 +104,8 @@ struct StageEvaluator {
             return (HistoryText.healthcheck(check, flags: instruction.flags), .healthcheck(check))
         case .copy, .add:
             return try copy(instruction)
+        case .run:
+            return try run(instruction)
         }
     }
 
@@ -136,7 +149,7 @@ struct StageEvaluator {
 // MARK: - COPY and ADD
 
 extension StageEvaluator {
-    private func expandedFlags(_ instruction: Instruction) throws(Problem) -> [Flag] {
+    func expandedFlags(_ instruction: Instruction) throws(Problem) -> [Flag] {
         var flags: [Flag] = []
         for flag in instruction.flags {
             flags.append(Flag(name: flag.name, value: try flag.value.map(expander.expand)))
@@ -167,7 +180,7 @@ extension StageEvaluator {
     }
 
     /// A stage by (case-insensitive) name or index, which must come before this one; anything else is an image.
-    private func copySource(_ name: String) throws(Problem) -> CopySource {
+    func copySource(_ name: String) throws(Problem) -> CopySource {
         guard !name.isEmpty else { throw Problem("--from needs a stage name, a stage index or an image") }
         let byIndex = name.allSatisfy { $0.isASCII && $0.isNumber } ? Int(name) : nil
         guard let stage = stageNames.firstIndex(of: name.lowercased()) ?? byIndex else { return .image(name) }

@@ -7,11 +7,15 @@ public struct SourcedImage: Sendable {
     public var config: ImageConfig
     public var layers: [Descriptor]
     public var description: String
+    /// The reference and manifest digest it was found under, when it has them (registry and
+    /// store images): what the built image's `base.name`/`base.digest` annotations name.
+    public var origin: (reference: ImageReference, digest: Digest)?
 
-    public init(config: ImageConfig, layers: [Descriptor], description: String) {
+    public init(config: ImageConfig, layers: [Descriptor], description: String, origin: (reference: ImageReference, digest: Digest)? = nil) {
         self.config = config
         self.layers = layers
         self.description = description
+        self.origin = origin
     }
 }
 

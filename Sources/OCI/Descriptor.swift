@@ -21,4 +21,7 @@ public enum Annotation {
     public static let refName = "org.opencontainers.image.ref.name"
     public static let containerdImageName = "io.containerd.image.name"
     public static let created = "org.opencontainers.image.created"
+    public static let version = "org.opencontainers.image.version"
+    public static let baseName = "org.opencontainers.image.base.name"
+    public static let baseDigest = "org.opencontainers.image.base.digest"
 }

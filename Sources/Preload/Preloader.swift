@@ -154,7 +154,7 @@ public struct Preloader: Sendable {
     typealias DaemonImage = (id: Digest, layers: [Digest])
 
     /// Every chain of diff_ids (as prefixes) of the daemon's images.
-    private static func chains(of images: [DaemonImage]) -> Set<[Digest]> {
+    static func chains(of images: [DaemonImage]) -> Set<[Digest]> {
         var chains = Set<[Digest]>()
         for (_, diffIDs) in images {
             for length in 1...max(diffIDs.count, 1) where length <= diffIDs.count { chains.insert(Array(diffIDs.prefix(length))) }

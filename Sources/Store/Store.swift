@@ -57,6 +57,13 @@ public struct Store: Sendable {
         }
     }
 
+    /// Stores a document (config, manifest, index) as canonical JSON; returns its descriptor.
+    public func putJSON(_ value: some Encodable, mediaType: String) throws(StoreError) -> Descriptor {
+        let bytes: [UInt8]
+        do { bytes = try CanonicalJSON.encode(value) } catch { throw .io(root, "cannot encode \(mediaType): \(error)") }
+        return Descriptor(mediaType: mediaType, digest: try putBlob(bytes), size: Int64(bytes.count))
+    }
+
     /// Reads a small blob and checks that it hashes to its digest.
     public func readBlob(_ digest: Digest) throws(StoreError) -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: blobPath(digest)) else { throw .missingBlob(digest) }

@@ -76,6 +76,9 @@ extension Root {
         @Option(name: .long, help: ArgumentHelp("Target platforms, OS/ARCH[,OS/ARCH…]; several build an image index.", valueName: "platforms"))
         var platform: String?
 
+        @Flag(name: .long, help: "Fail the build, leaving it untagged, when an image lacks what Spark needs (java, python3 for spark-py, R for spark-r, tini, ps, a passwd entry for its user) instead of warning.")
+        var strict = false
+
         @Flag(name: .long, help: "Push the images after building them.")
         var push = false
 
@@ -186,13 +189,15 @@ extension Root {
             dockerfiles[.sparkPy] = p
             dockerfiles[.sparkR] = rDockerfile
             let home = sparkHome ?? ProcessInfo.processInfo.environment["SPARK_HOME"] ?? FileManager.default.currentDirectoryPath
-            return SparkBuildOptions(
+            var options = SparkBuildOptions(
                 sparkHome: home, repository: r, tag: t, variants: variants, dockerfiles: dockerfiles, base: base,
                 buildArgs: Dictionary(b.map { arg in
                     let parts = arg.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                     return (String(parts[0]), String(parts[1]))
                 }, uniquingKeysWith: { _, last in last }),
                 sparkUID: u, format: format, platforms: try platforms())
+            options.strict = strict
+            return options
         }
 
         private func platforms() throws -> [Platform] {

@@ -35,6 +35,8 @@ final class ProgressRenderer: Sendable {
             line("  base \(description) (\(layers) layers)")
         case .step(let number, let text):
             line("  line \(number): \(text)")
+        case .runOutput(let number, let text):
+            line("  line \(number) | \(text)")
         case .layerStarted(let id, _, let total):
             state.layerTotals[id] = total
             state.layerStarted[id] = Date()

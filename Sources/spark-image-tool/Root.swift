@@ -13,7 +13,8 @@ struct Root: ParsableCommand {
             \(ExitStatus.summary)
             """,
         subcommands: [Build.self, Push.self, Pull.self, Images.self, Save.self, Remove.self, GarbageCollect.self, Verify.self,
-                      Preload.self, Index.self, Login.self, Logout.self])
+                      Preload.self, Index.self, Check.self, RebaseCommand.self, Inspect.self, History.self, Tag.self, Login.self,
+                      Logout.self])
 
     static func main() {
         let arguments = CompatibleArguments.rewrite(Array(CommandLine.arguments.dropFirst()))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Build
 import Foundation
 import ImageFormats
 import OCI
@@ -73,6 +74,34 @@ extension Root {
                 guard try store.untag(reference) else { throw StoreError.notFound(reference.description) }
                 print("untagged \(reference.familiarDescription)")
             }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check that stored images have what Spark needs: java, python3 (spark-py), R (spark-r), tini, ps, a passwd entry for the user.",
+            discussion: "Reads the image's layers; no container is started. Exits 1 when anything is missing.")
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Option(help: "The platform of a multi-platform image (default: this machine's).")
+        var platform: String?
+
+        @Argument(help: "Images in the local store.")
+        var images: [String]
+
+        func run() throws {
+            let checker = ImageChecker(store: try storeOptions.open())
+            let platform = try platform.map { try Platform(parsing: $0) } ?? .host
+            var failed = false
+            for text in images {
+                let reference = try ImageReference(parsing: text)
+                let found = try checker.check(reference, platform: platform)
+                print(found.isEmpty ? "\(reference.familiarDescription): ok" : "\(reference.familiarDescription):")
+                for finding in found { print("  - \(finding.problem)\n    hint: \(finding.fix)") }
+                failed = failed || !found.isEmpty
+            }
+            if failed { throw ExitCode(1) }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// The real peers that `scripts/services.sh` starts and announces through `SIT_*` variables.
 enum Service: String, CaseIterable, Sendable, CustomStringConvertible {
@@ -72,7 +73,8 @@ enum TestServices {
     }
 
     /// The address of `service`. When it is missing: throws in CI (the test fails), and otherwise
-    /// prints a loud `SKIPPED:` line to stderr and returns `nil` so the test can return early:
+    /// cancels the running test, which the test run reports as skipped (with `announce: false`,
+    /// returns `nil` instead, for tests of this function):
     ///
     ///     guard let registry = try TestServices.require(.registry) else { return }
     static func require(
@@ -84,9 +86,8 @@ enum TestServices {
         if let v = value(service, environment: environment) { return v }
         if isCI(environment) { throw ServiceUnavailable(service: service) }
         guard announce else { return nil }
-        let message = "SKIPPED: \(service) not running; run scripts/test.sh (\(file):\(line))\n"
-        FileHandle.standardError.write(Data(message.utf8))
-        return nil
+        // Reported as skipped (cancelled), never as passed.
+        try Test.cancel("SKIPPED: \(service) not running; run scripts/test.sh (\(file):\(line))")
     }
 
     /// The values of all `services`, or `nil` (skip) as with `require`; in CI the first missing
