@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "Archive", "OCI"]),
         .testTarget(name: "SparkTests", dependencies: ["Spark"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "CCurl"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "HTTP", "Support"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI", "Archive", "Runtime", "Spark", "Store"]),
         .testTarget(name: "PreloadTests", dependencies: ["Preload", "Store", "Archive", "OCI", "Support"]),
         .testTarget(name: "DistributionTests", dependencies: ["Distribution", "Store", "Registry", "OCI", "Support"]),

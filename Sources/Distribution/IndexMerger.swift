@@ -15,8 +15,6 @@ public struct MergedIndex: Sendable {
 /// from the caller, and every manifest and config fetched is checked against its digest.
 public struct IndexMerger: Sendable {
     public let session: RegistrySession
-    /// Configs are a few kilobytes; anything far larger is not a config.
-    static let configLimit = 4 << 20
 
     public init(session: RegistrySession) { self.session = session }
 
@@ -68,11 +66,12 @@ public struct IndexMerger: Sendable {
             throw RegistryError("index create: \(source) is \(fetched.mediaType), not an image manifest or index")
         }
         let manifest = try CanonicalJSON.decode(ImageManifest.self, from: fetched.bytes)
+        try RegistryClient.checkBlobs(config: manifest.config, layers: manifest.layers, of: source.description)
         if source.repository != target.repository {
             try copy(manifest, bytes: fetched.bytes, mediaType: fetched.mediaType, digest: digest, from: source.repository,
                      to: target.repository, client: client)
         }
-        let config = try CanonicalJSON.decode(ImageConfig.self, from: try configBytes(manifest.config.digest, repository: source.repository, client: client))
+        let config = try CanonicalJSON.decode(ImageConfig.self, from: try configBytes(manifest.config, repository: source.repository, client: client))
         return [Descriptor(mediaType: fetched.mediaType, digest: digest, size: Int64(fetched.bytes.count), platform: config.platform)]
     }
 
@@ -89,19 +88,15 @@ public struct IndexMerger: Sendable {
         try client.putManifest(bytes, mediaType: mediaType, repository: repository, reference: digest.description)
     }
 
-    private func configBytes(_ digest: Digest, repository: String, client: RegistryClient) throws -> [UInt8] {
+    /// The config, bounded by its descriptor's size (checkBlobs keeps that small) and checked against its digest.
+    private func configBytes(_ config: Descriptor, repository: String, client: RegistryClient) throws -> [UInt8] {
         let collected = Locked([UInt8]())
-        try client.downloadBlob(digest, repository: repository) { chunk in
-            try collected.update { bytes in
-                guard bytes.count + chunk.count <= Self.configLimit else {
-                    throw RegistryError("config \(digest) in \(repository) is larger than \(Self.configLimit) bytes; refusing it", kind: .verification)
-                }
-                bytes.append(contentsOf: chunk)
-            }
+        try client.downloadBlob(config.digest, size: config.size, repository: repository) { chunk in
+            collected.update { $0.append(contentsOf: chunk) }
         }
         let bytes = collected.value
-        guard SHA256Hex.of(bytes) == digest.encoded else {
-            throw RegistryError("\(client.registry) served config \(digest) in \(repository) with other content; refusing it", kind: .verification)
+        guard SHA256Hex.of(bytes) == config.digest.encoded else {
+            throw RegistryError("\(client.registry) served config \(config.digest) in \(repository) with other content; refusing it", kind: .verification)
         }
         return bytes
     }

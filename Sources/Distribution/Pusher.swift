@@ -75,7 +75,7 @@ public struct Pusher: Sendable {
         let pushed = blobs.map { PushedBlob(digest: $0.digest, size: $0.size, outcome: done[$0.digest] ?? .skipped) }
         let uploaded = pushed.filter { $0.outcome == .uploaded }
         return PushResult(references: targets, digest: descriptor.digest, uploadedBlobs: uploaded.count,
-                          uploadedBytes: uploaded.reduce(0) { $0 + $1.size }, mountedBlobs: pushed.filter { $0.outcome == .mounted }.count,
+                          uploadedBytes: uploaded.reduce(Int64(0)) { $0.addingSaturating($1.size) }, mountedBlobs: pushed.filter { $0.outcome == .mounted }.count,
                           skippedBlobs: pushed.filter { $0.outcome == .skipped }.count, blobs: pushed)
     }
 

@@ -46,10 +46,10 @@ struct ResultFileOptions: ParsableArguments {
         Dictionary(images.map { ($0.reference.description, BuildxMetadata($0.reference, $0.descriptor)) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// Writes a temporary file beside `path` and renames it over `path`, so a reader never sees half a file.
+    /// A reader never sees half a file: Support's AtomicFile writes a sibling and renames it.
     static func replace(_ path: String, with data: Data) throws {
-        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw CommandLineError("cannot write \(path): \(error.localizedDescription)", hint: "check that its directory exists and is writable")
+        do { try AtomicFile.replace(path, with: Array(data), mode: 0o644) } catch {
+            throw CommandLineError(error.message, hint: "check that the directory of \(path) exists and is writable")
         }
     }
 }
