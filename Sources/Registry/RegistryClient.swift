@@ -1,22 +1,27 @@
 import Foundation
 import HTTP
+import Synchronization
 
 /// Talks the OCI distribution API to one registry: picks the scheme, authenticates (Basic, or
 /// Bearer tokens cached per scope), retries what is worth retrying, and turns failures into
 /// messages that name the registry, the status and the registry's own error codes.
-public final class RegistryClient: @unchecked Sendable {
+public final class RegistryClient: Sendable {
     /// host[:port] as written in image references.
     public let registry: String
     let options: RegistryOptions
     let http: HTTPClient
     let tls: TLSOptions
-    private let lock = NSLock()
+    private let state: Mutex<State>
     /// Held while probing, so that concurrent first requests probe once, not once each.
-    private let probeLock = NSLock()
-    private var resolvedBase: String?
-    private var challenge: AuthChallenge?
-    private var tokens: [String: Token] = [:]
-    private var loadedCredentials: Credentials??
+    private let probeLock = Mutex(())
+
+    /// What the client learns as it goes, shared by the threads of one command.
+    private struct State {
+        var resolvedBase: String?
+        var challenge: AuthChallenge?
+        var tokens: [String: Token] = [:]
+        var loadedCredentials: Credentials??
+    }
 
     struct Token {
         var value: String
@@ -29,7 +34,7 @@ public final class RegistryClient: @unchecked Sendable {
         self.options = options
         self.http = http
         tls = options.tls(for: registry)
-        if let credentials { loadedCredentials = .some(credentials) }
+        state = Mutex(State(loadedCredentials: credentials.map { .some($0) }))
     }
 
     /// GET /v2/ with the credentials: succeeds only if the registry (or its token server) accepts them.
@@ -44,10 +49,12 @@ public final class RegistryClient: @unchecked Sendable {
 
     /// `https://host` or, where allowed and HTTPS fails, `http://host`. Learns the auth challenge.
     public func base() throws -> String {
-        if let base = lock.withLock({ resolvedBase }) { return base }
-        probeLock.lock()
-        defer { probeLock.unlock() }
-        if let base = lock.withLock({ resolvedBase }) { return base }
+        if let base = state.withLock({ $0.resolvedBase }) { return base }
+        return try probeLock.withLock { _ in try probeOnce() }
+    }
+
+    private func probeOnce() throws -> String {
+        if let base = state.withLock({ $0.resolvedBase }) { return base }
         var schemes = ["https"]
         if options.allowsPlainHTTP(registry) { schemes.append("http") }
         var errors: [any Error] = []
@@ -55,9 +62,9 @@ public final class RegistryClient: @unchecked Sendable {
             switch probe(scheme) {
             case .success(let challenge):
                 let base = "\(scheme)://\(apiHost)"
-                lock.withLock {
-                    resolvedBase = base
-                    self.challenge = challenge
+                state.withLock { state in
+                    state.resolvedBase = base
+                    state.challenge = challenge
                 }
                 log("registry \(registry): using \(scheme)\(challenge.map { ", \($0.scheme.rawValue) auth" } ?? ", no auth")")
                 return base
@@ -123,9 +130,9 @@ public final class RegistryClient: @unchecked Sendable {
             if reply.status == 401, !reauthenticated, Self.sameOrigin(url, try base()),
                let header = reply.headers["WWW-Authenticate"], let fresh = AuthChallenge(header: header) {
                 reauthenticated = true
-                lock.withLock {
-                    challenge = fresh
-                    tokens[Self.key(scopes)] = nil
+                state.withLock { state in
+                    state.challenge = fresh
+                    state.tokens[Self.key(scopes)] = nil
                 }
                 continue
             }
@@ -146,15 +153,15 @@ public final class RegistryClient: @unchecked Sendable {
 
     /// The Authorization header value for `scopes`, fetching a token when needed.
     private func authorization(for scopes: [String]) throws -> String? {
-        guard let challenge = lock.withLock({ challenge }) else { return nil }
+        guard let challenge = state.withLock({ $0.challenge }) else { return nil }
         switch challenge.scheme {
         case .basic:
             return try credentials().map(\.basicAuthorization)
         case .bearer:
             let key = Self.key(scopes)
-            if let token = lock.withLock({ tokens[key] }), token.expires > Date() { return "Bearer \(token.value)" }
+            if let token = state.withLock({ $0.tokens[key] }), token.expires > Date() { return "Bearer \(token.value)" }
             let token = try fetchToken(challenge, scopes: scopes)
-            lock.withLock { tokens[key] = token }
+            state.withLock { $0.tokens[key] = token }
             return "Bearer \(token.value)"
         }
     }
@@ -222,9 +229,9 @@ public final class RegistryClient: @unchecked Sendable {
     }
 
     private func credentials() throws -> Credentials? {
-        if let loaded = lock.withLock({ loadedCredentials }) { return loaded }
+        if let loaded = state.withLock({ $0.loadedCredentials }) { return loaded }
         let found = try options.credentials.credentials(for: registry)
-        lock.withLock { loadedCredentials = .some(found) }
+        state.withLock { $0.loadedCredentials = .some(found) }
         return found
     }
 
