@@ -21,6 +21,8 @@ packages=(
   bzip2 xz-utils
   # token server and fault proxy (scripts/lib/*.py run on Debian's /usr/bin/python3)
   python3-cryptography
+  # the CI examples in docs/ci.md are parsed as YAML by the tests
+  python3-yaml
   # pyspark from PyPI for the quickstart
   python3 python3-pip ca-certificates curl jq
   # scripts/bench.sh: peak RSS (/usr/bin/time) and arithmetic on times

@@ -132,7 +132,8 @@ private struct StageRun {
             return BuildError("cannot use base image \(name): \(error)",
                               hint: "check that the file is a complete, uncorrupted image archive or root file system tarball")
         default:
-            return BuildError("cannot use base image \(name): \(error)", hint: (error as? any HintedError)?.hint)
+            let hinted = error as? any HintedError
+            return BuildError("cannot use base image \(name): \(error)", hint: hinted?.hint, kind: hinted?.failureKind ?? .userError)
         }
     }
 

@@ -200,7 +200,8 @@ struct Transport: Sendable {
         switch error.kind {
         case .couldNotConnect:
             return DockerError("no Docker daemon answers at \(endpoint.description): \(error.message)",
-                               hint: "start the daemon (for minikube: `minikube start`), or point DOCKER_HOST, --host or --context at a running one")
+                               hint: "start the daemon (for minikube: `minikube start`), or point DOCKER_HOST, --host or --context at a running one",
+                               kind: .unreachable)
         case .tls:
             return DockerError("TLS to the Docker daemon at \(endpoint.description) failed: \(error.message)",
                                hint: "check DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) belongs to this daemon")

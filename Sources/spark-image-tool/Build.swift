@@ -82,6 +82,12 @@ extension Root {
         @Flag(name: .long, help: "Push the images after building them.")
         var push = false
 
+        @Flag(name: .long, help: "With --push: push each manifest by digest only, under no tag (merge them later with `index create`).")
+        var pushByDigest = false
+
+        @OptionGroup var output: JSONOutputOptions
+        @OptionGroup var resultFiles: ResultFileOptions
+
         @Option(name: .long, help: "Fetch base images named by reference: always, missing or never.")
         var pull: PullPolicy = .missing
 
@@ -95,6 +101,7 @@ extension Root {
 
         func validate() throws {
             if x, platform != nil { throw ValidationError("-X builds linux/amd64 and linux/arm64; use --platform for other sets") }
+            if pushByDigest, !push { throw ValidationError("--push-by-digest needs --push") }
             if let level = compressionLevel {
                 let range: ClosedRange<Int32> = compression == .zstd ? 1...19 : 1...9
                 guard range.contains(level) else { throw ValidationError("--compression-level for \(compression.rawValue) must be \(range.lowerBound) to \(range.upperBound)") }
@@ -118,6 +125,7 @@ extension Root {
         }
 
         func run() throws {
+            let document = output.begin()
             let store = try storeOptions.open()
             let renderer = ProgressRenderer.forStandardOutput()
             let settings = LayerSettings(compression: compression, level: compressionLevel, compressArchives: compressArchives,
@@ -140,19 +148,36 @@ extension Root {
                     print("\(reference.familiarDescription)  \(image.manifest.digest)  \(image.layers.count) layers (\(image.newLayers) built, \(image.cachedLayers) cached)")
                 }
             }
+            var report = BuildReport(images: try results.flatMap { image in
+                try image.references.map { reference in
+                    var entry = try ImageReport(reference: reference, descriptor: image.manifest, store: store)
+                    entry.layersBuilt = image.newLayers
+                    entry.layersCached = image.cachedLayers
+                    return entry
+                }
+            })
             if m || daemon.minikube || daemon.dockerDesktop || daemon.host != nil || daemon.context != nil {
                 var target = daemon
                 target.minikube = target.minikube || m
-                let summary = try Preload.preload(results.flatMap(\.references), store: store, daemon: target, registry: registry,
-                                                  renderer: renderer, platform: nil)
-                Preload.report(summary)
+                let preloaded = try Preload.preload(results.flatMap(\.references), store: store, daemon: target, registry: registry,
+                                                    renderer: renderer, platform: nil)
+                Preload.report(preloaded.summary)
+                report.preload = PreloadReport(preloaded.summary, daemon: preloaded.daemon)
             }
-            guard push || x else { return }
-            for image in results {
-                for reference in image.references {
-                    for result in try Pusher(session: session, ahead: ahead).push(reference, to: [reference]) { Push.report(result) }
+            var written = results.flatMap { image in image.references.map { (reference: $0, descriptor: image.manifest) } }
+            if push || x {
+                let pusher = Pusher(session: session, ahead: ahead)
+                written = try written.map { image in
+                    let targets = try Push.targets(for: image.reference, digest: image.descriptor.digest, byDigest: pushByDigest)
+                    for result in try pusher.push(image.reference, to: targets) {
+                        Push.report(result)
+                        report.pushes = (report.pushes ?? []) + [PushReport(result)]
+                    }
+                    return (reference: targets[0], descriptor: image.descriptor)
                 }
             }
+            try resultFiles.write(written)
+            try document?.write(report)
         }
 
         private func options() throws -> SparkBuildOptions {
