@@ -17,6 +17,8 @@ packages=(
   crun runc util-linux uidmap
   # test certificates, htpasswd, compression references for the benchmark
   openssl apache2-utils pigz zstd
+  # the decompressors ADD reads (gzip, bzip2, xz, zstd), checked on archives these tools make
+  bzip2 xz-utils
   # token server and fault proxy (scripts/lib/*.py run on Debian's /usr/bin/python3)
   python3-cryptography
   # pyspark from PyPI for the quickstart

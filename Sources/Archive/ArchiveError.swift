@@ -4,13 +4,16 @@ import Support
 public struct ArchiveError: HintedError, Equatable, Sendable {
     public var path: String?
     public var message: String
+    public var hint: String?
 
-    public init(path: String?, _ message: String) {
+    public init(path: String?, _ message: String, hint: String? = nil) {
         self.path = path
         self.message = message
+        self.hint = hint
     }
 
-    public var hint: String? { nil }
-
-    public var description: String { path.map { "\($0): \(message)" } ?? message }
+    public var description: String {
+        let located = path.map { "\($0): \(message)" } ?? message
+        return hint.map { "\(located)\n  hint: \($0)" } ?? located
+    }
 }

@@ -17,7 +17,7 @@ public final class TarReader {
         guard let archive = archive_read_new() else { throw ArchiveError(path: path, "libarchive: out of memory") }
         self.path = path
         self.archive = archive
-        archive_read_support_filter_all(archive)
+        for enable in Self.builtInFilters { _ = enable(archive) }
         if raw {
             archive_read_support_format_raw(archive)
         } else {
@@ -49,6 +49,26 @@ public final class TarReader {
             return -1
         }
     }
+
+    /// The decompressors libarchive has built in. `archive_read_support_filter_all` would also
+    /// enable filters that run an external program (lrzip, grzip, or zstd and xz where the
+    /// library lacks them): an archive's first bytes must never choose a program to run.
+    /// A filter that falls back to a program answers ARCHIVE_WARN, tried on a scratch handle.
+    private static let builtInFilters: [@Sendable (OpaquePointer) -> Int32] = {
+        let candidates: [@Sendable (OpaquePointer) -> Int32] = [
+            { archive_read_support_filter_gzip($0) }, { archive_read_support_filter_bzip2($0) },
+            { archive_read_support_filter_xz($0) }, { archive_read_support_filter_zstd($0) },
+        ]
+        return candidates.filter { enable in
+            guard let probe = archive_read_new() else { return false }
+            defer { archive_read_free(probe) }
+            return enable(probe) == ARCHIVE_OK
+        }
+    }()
+
+    /// The device number and type of the last `.special` entry read, for unpackers that make
+    /// device nodes; nil for sockets.
+    public private(set) var node: DeviceNode?
 
     /// The inflater's error if it failed, else libarchive's.
     private func failure(_ what: String) -> ArchiveError {
@@ -88,6 +108,7 @@ public final class TarReader {
     }
 
     private func entry(from header: OpaquePointer) throws -> TarEntry {
+        node = nil
         let name = archive_entry_pathname_utf8(header) ?? archive_entry_pathname(header)
         let path = name.map { String(cString: $0) } ?? ""
         let kind: TarEntry.Kind
@@ -102,10 +123,35 @@ public final class TarReader {
                 kind = .symlink(target: target.map { String(cString: $0) } ?? "")
             default:
                 kind = .special
+                node = DeviceNode(header)
             }
         }
         return TarEntry(path: path, kind: kind, mode: UInt32(archive_entry_perm(header)),
                         uid: Int(archive_entry_uid(header)), gid: Int(archive_entry_gid(header)),
                         mtime: Int64(archive_entry_mtime(header)))
+    }
+}
+
+/// A character or block device, or a FIFO, as `mknod` wants it.
+public struct DeviceNode: Sendable, Equatable {
+    /// `S_IFCHR`, `S_IFBLK` or `S_IFIFO`.
+    public var type: mode_t
+    public var device: dev_t
+
+    init?(_ header: OpaquePointer) {
+        switch UInt32(archive_entry_filetype(header)) {
+        case carchive_ifchr: type = S_IFCHR
+        case carchive_ifblk: type = S_IFBLK
+        case carchive_ififo: type = S_IFIFO
+        default: return nil
+        }
+        device = Self.makedev(major: UInt64(archive_entry_rdevmajor(header)), minor: UInt64(archive_entry_rdevminor(header)))
+    }
+
+    /// glibc's `makedev`, a macro Swift cannot import.
+    static func makedev(major: UInt64, minor: UInt64) -> dev_t {
+        let high: UInt64 = ((major & 0xffff_f000) << 32) | ((minor & 0xffff_ff00) << 12)
+        let low: UInt64 = ((major & 0xfff) << 8) | (minor & 0xff)
+        return dev_t(high | low)
     }
 }

@@ -42,6 +42,8 @@ public final class TarWriter {
             try bytes.withUnsafeBytes { try writeData($0, path: entry.path) }
         case .file(let path):
             try copyFile(at: path, expectedSize: entry.size)
+        case .checkedFile(let path, let identity):
+            try copyFile(at: path, expectedSize: entry.size, identity: identity)
         }
         try check(archive_write_finish_entry(archive), path: entry.path)
     }
@@ -86,8 +88,8 @@ public final class TarWriter {
         return header
     }
 
-    private func copyFile(at path: String, expectedSize: Int64) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    private func copyFile(at path: String, expectedSize: Int64, identity: FileIdentity? = nil) throws {
+        let fd = try identity?.open(path) ?? open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ArchiveError(path: path, "cannot read: \(errnoDescription())") }
         defer { close(fd) }
         var remaining = expectedSize

@@ -23,11 +23,11 @@ struct BuildContext: Sendable {
     }
 
     /// Reads `.dockerignore` at the context root, if there is one.
-    static func readingIgnoreFile(mounts: [ContextMount]) -> BuildContext {
+    static func readingIgnoreFile(mounts: [ContextMount]) throws(DockerfileError) -> BuildContext {
         var context = BuildContext(mounts: mounts)
         if let resolved = ContextMount.resolve(".dockerignore", in: mounts), let disk = resolved.diskPath,
            let text = try? String(contentsOfFile: disk, encoding: .utf8) {
-            context = BuildContext(mounts: mounts, ignore: DockerIgnore(text))
+            context = BuildContext(mounts: mounts, ignore: try DockerIgnore(text, file: disk))
         }
         return context
     }
@@ -35,6 +35,12 @@ struct BuildContext: Sendable {
     /// The item at `path`, or nil when the context has nothing there (or ignores it).
     func item(at path: String) throws(BuildError) -> SourceItem? {
         if !path.isEmpty, ignore?.excludes(path) == true { return nil }
+        let physical = try physicalPath(path, includingLast: false)
+        if physical != path {
+            var item = try item(at: physical)
+            item?.contextPath = path
+            return item
+        }
         if let resolved = ContextMount.resolve(path, in: mounts) {
             switch resolved.mount.source {
             case .bytes(let bytes, let mode):
@@ -54,7 +60,7 @@ struct BuildContext: Sendable {
     /// Names in the directory at `path`, sorted bytewise.
     func children(of path: String) throws(BuildError) -> [String] {
         var names = Set<String>()
-        if let resolved = ContextMount.resolve(path, in: mounts), let disk = resolved.diskPath {
+        if let resolved = ContextMount.resolve(try physicalPath(path, includingLast: true), in: mounts), let disk = resolved.diskPath {
             if case .directory = resolved.mount.source, let listing = try? FileManager.default.contentsOfDirectory(atPath: disk) {
                 names.formUnion(listing)
             }
@@ -76,6 +82,45 @@ struct BuildContext: Sendable {
             if case .directory(let path, _) = mount.source { return path }
         }
         return "the build context"
+    }
+
+    /// `path` with every symlinked directory on the way replaced by where it points in the
+    /// context, so that nothing is ever read through a symlink: one that leaves a build context
+    /// is refused, and in an unpacked image one resolves inside the image, as in a chroot.
+    /// The root of each mount is taken as it is.
+    func physicalPath(_ path: String, includingLast: Bool) throws(BuildError) -> String {
+        var components = path.split(separator: "/").map(String.init)
+        var index = 0
+        var hops = 0
+        while index < components.count - (includingLast ? 0 : 1) {
+            let prefix = components[...index].joined(separator: "/")
+            guard let target = symlinkBelowMountRoot(prefix) else {
+                index += 1
+                continue
+            }
+            hops += 1
+            guard hops <= 40 else { throw BuildError("too many levels of symlinks in '\(path)' in \(rootDescription)") }
+            components = try resolveLink(target, from: prefix).split(separator: "/").map(String.init) + components[(index + 1)...]
+            index = 0
+        }
+        return components.joined(separator: "/")
+    }
+
+    /// Where a symlink at `linkPath` points, as a context path.
+    func resolveLink(_ target: String, from linkPath: String) throws(BuildError) -> String {
+        guard isUnpacked else { return try CopyPlanner.resolveLink(target, from: linkPath, root: rootDescription) }
+        let parent = target.hasPrefix("/") ? "" : linkPath.split(separator: "/").dropLast().joined(separator: "/")
+        return ImagePath.relative(parent + "/" + target)
+    }
+
+    /// The target of the symlink at context path `path`, when a directory mount has one there.
+    private func symlinkBelowMountRoot(_ path: String) -> String? {
+        guard let resolved = ContextMount.resolve(path, in: mounts), case .directory = resolved.mount.source,
+              !resolved.relativePath.isEmpty, let disk = resolved.diskPath else { return nil }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink(disk, &buffer, buffer.count - 1)
+        guard length >= 0 else { return nil }
+        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private func adjusted(_ item: SourceItem) -> SourceItem {

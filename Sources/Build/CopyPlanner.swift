@@ -36,8 +36,8 @@ struct CopyPlanner {
         var entries: [String: LayerEntry] = [:]
         var unpacked: [ExtractedTree] = []
         for item in matched {
-            if step.isAdd, case .file(let path) = item.contents, Self.isArchiveName(item.name) {
-                let tree = try ExtractedTree.unpack(tarball: path, parent: scratchDirectory)
+            if step.isAdd, case .checkedFile(let path, let identity) = item.contents, Self.isArchiveName(item.name) {
+                let tree = try ExtractedTree.unpack(tarball: path, identity: identity, contextPath: item.contextPath, parent: scratchDirectory)
                 unpacked.append(tree)
                 let archiveContext = tree.context
                 for name in try archiveContext.children(of: "") {
@@ -95,13 +95,15 @@ struct CopyPlanner {
 
     /// A source named directly that is a symlink is followed, as Docker does; symlinks inside a
     /// copied directory stay symlinks.
-    private func followTopLevelSymlink(_ item: SourceItem) throws(BuildError) -> SourceItem {
+    private func followTopLevelSymlink(_ item: SourceItem, hops: Int = 0) throws(BuildError) -> SourceItem {
         guard case .symlink(let target) = item.kind else { return item }
-        let resolved = try Self.resolveLink(target, from: item.contextPath, root: context.rootDescription)
+        // A cycle (a -> b -> a) in a context or an image must end as an error, not a stack overflow.
+        guard hops < 40 else { throw BuildError("COPY source '\(item.contextPath)': too many levels of symlinks in \(context.rootDescription)") }
+        let resolved = try context.resolveLink(target, from: item.contextPath)
         guard let followed = try context.item(at: resolved) else {
             throw BuildError("COPY source '\(item.contextPath)' is a symlink to '\(target)', which does not exist in \(context.rootDescription)")
         }
-        var result = try followTopLevelSymlink(followed)
+        var result = try followTopLevelSymlink(followed, hops: hops + 1)
         result.contextPath = item.contextPath
         return result
     }

@@ -7,14 +7,17 @@ import Store
 import Support
 
 /// Layers (or an ADDed tar) unpacked into a temporary directory, so that COPY --from and ADD can
-/// read them like a build context. Tar headers keep the authority on modes and owners.
+/// read them like a build context. Tar headers keep the authority on modes and owners; the
+/// copy on disk is the caller's own and never reaches outside its directory (SafeUnpacker).
 final class ExtractedTree {
     let directory: String
     private(set) var metadata: [String: TarEntry] = [:]
+    private let unpacker: SafeUnpacker
 
     init(parent: String) throws {
         directory = "\(parent)/extract-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        unpacker = try SafeUnpacker(into: directory, options: UnpackOptions(ownership: .currentUser))
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
@@ -26,70 +29,34 @@ final class ExtractedTree {
         return context
     }
 
-    /// Applies layers in order, honouring whiteouts; only paths under `prefixes` are written
-    /// (an empty prefix takes everything).
-    func apply(layerAt path: String, keepingOnly prefixes: [String]) throws {
-        let reader = try TarReader(path: path)
-        while let entry = try reader.next() {
-            let relative = ImagePath.relative(entry.path)
-            guard !relative.isEmpty, Self.isSafe(entry.path) else { continue }
-            guard prefixes.contains(where: { $0.isEmpty || relative == $0 || relative.hasPrefix($0 + "/") || $0.hasPrefix(relative + "/") }) else { continue }
-            let name = (relative as NSString).lastPathComponent
-            let parent = (relative as NSString).deletingLastPathComponent
-            if name == ".wh..wh..opq" {
-                removeChildren(of: parent)
-                continue
-            }
-            if name.hasPrefix(".wh.") {
-                remove(parent.isEmpty ? String(name.dropFirst(4)) : "\(parent)/\(name.dropFirst(4))")
-                continue
-            }
-            try write(entry, at: relative, reader: reader)
+    /// Applies a layer over what is there, honouring whiteouts; only paths under `prefixes`
+    /// are written (an empty prefix takes everything). `name` stands for the archive in errors.
+    func apply(layerAt path: String, name: String, keepingOnly prefixes: [String]) throws {
+        do {
+            try unpacker.unpack(path, name: name, including: { Self.isKept($0, prefixes: prefixes) }, observe: record)
+        } catch let error as ArchiveError {
+            throw BuildError(error.path.map { "\($0): \(error.message)" } ?? error.message, hint: error.hint)
         }
     }
 
-    private func write(_ entry: TarEntry, at relative: String, reader: TarReader) throws {
-        let target = "\(directory)/\(relative)"
-        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), !(isDirectory.boolValue && entry.kind == .directory) {
-            remove(relative)
-        }
-        switch entry.kind {
-        case .directory:
-            try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-        case .file:
-            let sink = try FileSink(creating: target, mode: 0o600)
-            try reader.readData { try sink.write($0) }
-            try sink.finish()
-        case .symlink(let link):
-            guard symlink(link, target) == 0 else { throw BuildError("cannot unpack symlink \(relative): \(errnoDescription())") }
-        case .special:
-            // COPY --from of device files is out of scope; they are left out of the tree.
-            return
-        case .hardlink(let link):
-            guard Self.isSafe(link), Glibc.link("\(directory)/\(ImagePath.relative(link))", target) == 0 else {
-                throw BuildError("cannot unpack hard link \(relative) -> \(link)")
-            }
-        }
-        metadata[relative] = entry
+    /// Gives the unpacked directories their final metadata; call once after the last layer.
+    func finish() throws {
+        try unpacker.finish()
     }
 
-    private func remove(_ relative: String) {
-        try? FileManager.default.removeItem(atPath: "\(directory)/\(relative)")
-        metadata = metadata.filter { $0.key != relative && !$0.key.hasPrefix(relative + "/") }
-    }
-
-    private func removeChildren(of relative: String) {
-        let path = relative.isEmpty ? directory : "\(directory)/\(relative)"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
-            remove(relative.isEmpty ? name : "\(relative)/\(name)")
+    private func record(_ event: UnpackEvent) {
+        switch event {
+        case .wrote(let entry):
+            metadata[entry.path] = entry
+        case .removed(let path):
+            metadata = metadata.filter { $0.key != path && !$0.key.hasPrefix(path + "/") }
+        case .skipped:
+            break
         }
     }
 
-    /// Tar paths that would land outside the directory are skipped.
-    private static func isSafe(_ path: String) -> Bool {
-        !path.hasPrefix("/") && !path.split(separator: "/").contains("..")
+    private static func isKept(_ relative: String, prefixes: [String]) -> Bool {
+        relative.isEmpty || prefixes.contains { $0.isEmpty || relative == $0 || relative.hasPrefix($0 + "/") || $0.hasPrefix(relative + "/") }
     }
 }
 
@@ -104,15 +71,21 @@ extension ExtractedTree {
             return fixed.joined(separator: "/")
         }
         for layer in layers {
-            try tree.apply(layerAt: store.blobPath(layer.digest), keepingOnly: prefixes)
+            try tree.apply(layerAt: store.blobPath(layer.digest), name: "layer \(layer.digest)", keepingOnly: prefixes)
         }
+        try tree.finish()
         return tree
     }
 
-    /// A tar file from the context (ADD), unpacked.
-    static func unpack(tarball path: String, parent: String) throws -> ExtractedTree {
+    /// A tar file from the context (ADD), unpacked; `contextPath` names it in errors.
+    static func unpack(tarball path: String, identity: FileIdentity, contextPath: String, parent: String) throws -> ExtractedTree {
+        // The archive must still be the file the planner looked at (not a symlink swapped in), and
+        // is read through the descriptor that checked it, whatever happens to the path meanwhile.
+        let fd = try identity.open(path)
+        defer { close(fd) }
         let tree = try ExtractedTree(parent: parent)
-        try tree.apply(layerAt: path, keepingOnly: [""])
+        try tree.apply(layerAt: "/dev/fd/\(fd)", name: contextPath, keepingOnly: [""])
+        try tree.finish()
         return tree
     }
 }

@@ -77,7 +77,7 @@ public struct ImageBuilder: Sendable {
         let planner = BuildPlanner(dockerfile: dockerfile, buildArgs: request.buildArgs,
                                    platform: TargetPlatform(os: platform.os, architecture: platform.architecture, variant: platform.variant))
         let stages = try planner.stages()
-        let context = BuildContext.readingIgnoreFile(mounts: request.mounts)
+        let context = try BuildContext.readingIgnoreFile(mounts: request.mounts)
         var run = StageRun(builder: self, request: request, context: context)
         var built: [ImageAssembler] = []
         for stage in stages {

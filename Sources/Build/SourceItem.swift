@@ -54,7 +54,7 @@ struct SourceItem: Sendable {
                                  hint: "make the file readable by the user running the build, or exclude it in .dockerignore")
             }
             item.kind = .file(size: Int64(info.st_size))
-            item.contents = .file(path: diskPath)
+            item.contents = .checkedFile(path: diskPath, identity: FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)))
             if info.st_nlink > 1 { item.hardlinkKey = "\(info.st_dev):\(info.st_ino)" }
         case S_IFLNK:
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)

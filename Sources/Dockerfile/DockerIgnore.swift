@@ -1,13 +1,14 @@
 /// A `.dockerignore` file as Docker reads it: `#` comment lines, `!` exceptions where the
 /// last matching line wins, `**` across directories, and patterns cleaned with a leading
 /// `/` removed. A path is excluded when it or one of its parent directories matches.
-/// Malformed patterns are skipped (Docker refuses the build instead).
+/// A malformed pattern is an error, as in Docker: skipping it would silently include files.
 public struct DockerIgnore: Sendable {
     private struct Rule {
         var tokens: [GlobToken]
         var isException: Bool
 
-        init?(_ line: Substring) {
+        /// nil for comments and blank lines.
+        init?(_ line: Substring) throws(Problem) {
             guard !line.hasPrefix("#") else { return nil }
             var pattern = Words.trimmed(line)
             isException = pattern.hasPrefix("!")
@@ -15,7 +16,10 @@ public struct DockerIgnore: Sendable {
             guard !pattern.isEmpty else { return nil }
             pattern = PathSyntax.clean(pattern)
             if pattern.count > 1, pattern.hasPrefix("/") { pattern.removeFirst() }
-            guard let tokens = GlobToken.parse(pattern, globstar: true) else { return nil }
+            guard let tokens = GlobToken.parse(pattern, globstar: true) else {
+                throw Problem("malformed pattern '\(Words.trimmed(line))'",
+                              hint: "an unclosed '[' or a trailing '\\'; escape a literal '[' as '\\['")
+            }
             self.tokens = tokens
         }
 
@@ -26,8 +30,17 @@ public struct DockerIgnore: Sendable {
 
     private let rules: [Rule]
 
-    public init(_ text: String) {
-        rules = Words.lines(text).compactMap(Rule.init)
+    /// `file` names the ignore file in errors.
+    public init(_ text: String, file: String = ".dockerignore") throws(DockerfileError) {
+        var rules: [Rule] = []
+        for (index, line) in Words.lines(text).enumerated() {
+            do {
+                if let rule = try Rule(line) { rules.append(rule) }
+            } catch {
+                throw error.at(file, line: index + 1)
+            }
+        }
+        self.rules = rules
     }
 
     /// `relativePath` is relative to the build context, with `/` separators.

@@ -104,8 +104,8 @@ private let ignoreFile = """
     ("sub/cache", true), ("sub/a/b/cache/f", true), ("other/cache", false),
     ("src/Main.scala", false),
 ])
-func appliesDockerIgnore(_ path: String, _ excluded: Bool) {
-    #expect(DockerIgnore(ignoreFile).excludes(path) == excluded)
+func appliesDockerIgnore(_ path: String, _ excluded: Bool) throws {
+    #expect(try DockerIgnore(ignoreFile).excludes(path) == excluded)
 }
 
 @Test(arguments: [
@@ -118,12 +118,24 @@ func appliesDockerIgnore(_ path: String, _ excluded: Bool) {
     ("\u{FEFF}*.log\r\n!keep.log\r\n", "keep.log", false),
     ("", "anything", false),
     ("!\n", "x", false),
-    ("a[\n", "a[", false),
     ("**\n!jars/*.jar\n", "jars/a.jar", false),
     ("**\n!jars/*.jar\n", "bin/spark-submit", true),
 ])
-func appliesExceptionsInOrder(_ text: String, _ path: String, _ excluded: Bool) {
-    #expect(DockerIgnore(text).excludes(path) == excluded)
+func appliesExceptionsInOrder(_ text: String, _ path: String, _ excluded: Bool) throws {
+    #expect(try DockerIgnore(text).excludes(path) == excluded)
+}
+
+/// Docker refuses a malformed pattern; skipping it would silently include what it meant to exclude.
+@Test(arguments: [
+    ("a[\n", 1), ("ok\n# fine\nsecrets/[a-\n", 3), ("x\\\n", 1), ("\n\n!keep[\n", 3), ("[]\n", 1),
+])
+func malformedIgnorePatternIsAnErrorWithItsLine(_ text: String, _ line: Int) {
+    #expect {
+        _ = try DockerIgnore(text, file: "ctx/.dockerignore")
+    } throws: { error in
+        let error = error as? DockerfileError
+        return error?.file == "ctx/.dockerignore" && error?.line == line && error?.message.contains("malformed pattern") == true
+    }
 }
 
 @Test(arguments: [
