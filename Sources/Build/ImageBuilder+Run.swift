@@ -2,6 +2,7 @@ import Dockerfile
 import Foundation
 import OCI
 import Runtime
+import Spark
 import Store
 import Support
 
@@ -50,20 +51,19 @@ extension StageRun {
         var inputs = RunInputs(lowerDirs: lowerDirs, users: try UserDatabase.of(layers, store: builder.store))
         for case .bind(let bind) in step.mounts {
             let (tree, source) = try bindSource(bind, built: built)
-            inputs.trees.append(tree)
+            if let tree { inputs.trees.append(tree) }
             inputs.bindSources[bind.target] = source
         }
         return inputs
     }
 
-    /// `--mount=type=bind,from=STAGE|IMAGE,source=…`: that part of the image, unpacked; the source
-    /// is reached only through directories of the image, never a symlink.
-    private func bindSource(_ bind: BindMount, built: [ImageAssembler]) throws -> (ExtractedTree, String) {
+    /// `--mount=type=bind,source=…[,from=STAGE|IMAGE]`: the context's file or directory (no
+    /// symlink leaving it), or that part of the stage or image, unpacked; there the source is
+    /// reached only through directories of the image, never a symlink.
+    private func bindSource(_ bind: BindMount, built: [ImageAssembler]) throws -> (ExtractedTree?, String) {
         let layers: [Descriptor]
         switch bind.from {
-        case .context:
-            throw BuildError("RUN --mount=type=bind from the build context is not supported yet",
-                             hint: "COPY the file in, or bind it from a stage (from=STAGE)")
+        case .context: return (nil, try contextBindSource(bind))
         case .stage(let index): layers = built[index].layers
         case .image(let name): layers = try importer.importBase(try BaseSource(parsing: name)).layers
         }
@@ -80,6 +80,15 @@ extension StageRun {
             }
         }
         return (tree, relative.isEmpty ? tree.directory : "\(tree.directory)/\(relative)")
+    }
+
+    private func contextBindSource(_ bind: BindMount) throws -> String {
+        let physical = try context.physicalPath(ImagePath.relative(bind.source), includingLast: true)
+        guard let disk = ContextMount.resolve(physical, in: context.mounts)?.diskPath, FileManager.default.fileExists(atPath: disk) else {
+            throw BuildError("RUN --mount=type=bind,source=\(bind.source): no such file or directory in the build context \(context.rootDescription)",
+                             hint: "name a path of the build context (the Spark distribution)")
+        }
+        return disk
     }
 
     /// `COPY --chown`: numbers as they are; names through the image's /etc/passwd and /etc/group.

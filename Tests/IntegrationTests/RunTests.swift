@@ -60,6 +60,28 @@ struct RunTests {
         }
     }
 
+    /// Bind mounts from an earlier stage and from the build context are read-only views, not layer content.
+    @Test func bindMountsFromAStageAndTheContext() throws {
+        try RunFixture.with { fixture in
+            try fixture.dockerfile("""
+                FROM \(fixture.baseReference) AS tools
+                RUN mkdir /tools && echo tool-data > /tools/data
+
+                FROM \(fixture.baseReference)
+                RUN --mount=type=bind,from=tools,source=/tools,target=/mnt/tools cat /mnt/tools/data > /from-stage
+                RUN --mount=type=bind,source=jars,target=/mnt/jars ls /mnt/jars > /from-context && ! touch /mnt/jars/x
+
+                """)
+            try fixture.build(tag: "binds")
+            let rootfs = try fixture.unpack("spark:binds")
+            #expect(FileManager.default.contents(atPath: rootfs.appending(path: "from-stage").path) == Data("tool-data\n".utf8))
+            let listing = FileManager.default.contents(atPath: rootfs.appending(path: "from-context").path).map { String(decoding: $0, as: UTF8.self) }
+            #expect(listing?.contains("spark-core_2.13-4.3.0.jar\n") == true, "\(listing ?? "")")
+            #expect(!FileManager.default.fileExists(atPath: rootfs.appending(path: "mnt/tools/data").path), "a bind mount is not in the layer")
+            #expect(!FileManager.default.fileExists(atPath: fixture.spark.home.appending(path: "jars/x").path))
+        }
+    }
+
     @Test func aFailingRunIsNamedAndTagsNothing() throws {
         try RunFixture.with { fixture in
             try fixture.dockerfile("""
