@@ -157,7 +157,9 @@ struct RunTests {
         try RunFixture.with { fixture in
             try fixture.dockerfile("""
                 FROM \(fixture.baseReference)
-                RUN mkdir /made && echo rootless > /made/file && rm /bin/ls && id -u > /uid
+                RUN mkdir /made /gone && touch /gone/a && echo rootless > /made/file && rm /bin/ls && id -u > /uid
+                RUN test ! -e /bin/ls && rm -rf /gone && mkdir /gone && touch /gone/b && echo whiteouts-seen > /second
+                RUN ls /gone > /listing
 
                 """)
             try Command.run("chown", ["-R", "\(user.pointee.pw_uid):\(user.pointee.pw_gid)", fixture.dir.path]).check()
@@ -170,6 +172,10 @@ struct RunTests {
             #expect(FileManager.default.contents(atPath: rootfs.appending(path: "made/file").path) == Data("rootless\n".utf8))
             #expect(FileManager.default.contents(atPath: rootfs.appending(path: "uid").path) == Data("0\n".utf8), "root inside")
             #expect(!FileManager.default.fileExists(atPath: rootfs.appending(path: "bin/ls").path))
+            #expect(FileManager.default.contents(atPath: rootfs.appending(path: "second").path) == Data("whiteouts-seen\n".utf8),
+                    "a rootless snapshot keeps the whiteout of the layer below")
+            #expect(FileManager.default.contents(atPath: rootfs.appending(path: "listing").path) == Data("b\n".utf8),
+                    "a rootless snapshot's opaque directory hides what was below")
             let owner = try FileManager.default.attributesOfItem(atPath: rootfs.appending(path: "made/file").path)[.ownerAccountID] as? Int
             #expect(owner == 0, "the caller's files are root's in the layer")
         }
