@@ -48,7 +48,7 @@ extension StageRun {
         for (layer, diffID) in zip(layers, diffIDs) {
             lowerDirs.insert(try builder.store.snapshot(of: layer, diffID: diffID, mode: mode), at: 0)
         }
-        var inputs = RunInputs(lowerDirs: lowerDirs, users: try UserDatabase.of(layers, store: builder.store))
+        var inputs = RunInputs(lowerDirs: lowerDirs, users: UserDatabase.of(snapshots: lowerDirs))
         for case .bind(let bind) in step.mounts {
             let (tree, source) = try bindSource(bind, built: built)
             if let tree { inputs.trees.append(tree) }

@@ -23,3 +23,27 @@ extension UserDatabase {
         return try? FileHandle(fileDescriptor: fd, closeOnDealloc: true).readToEnd()
     }
 }
+
+extension UserDatabase {
+    /// The same files read from a RUN's lower directories (snapshots, topmost first) without
+    /// unpacking anything: the topmost snapshot that has the file, or that deletes it (a
+    /// whiteout), decides. Symlinks are not followed; a symlinked /etc or file counts as empty.
+    static func of(snapshots lowerDirs: [String]) -> UserDatabase {
+        let texts = ["passwd", "group"].map { name in
+            for dir in lowerDirs {
+                switch (fileType("\(dir)/etc"), fileType("\(dir)/etc/\(name)")) {
+                case (nil, _), (S_IFDIR, nil): continue
+                case (S_IFDIR, S_IFREG): return readWithoutFollowing("\(dir)/etc/\(name)").map { String(decoding: $0, as: UTF8.self) } ?? ""
+                default: return ""
+                }
+            }
+            return ""
+        }
+        return UserDatabase(passwd: texts[0], group: texts[1])
+    }
+
+    private static func fileType(_ path: String) -> mode_t? {
+        var info = stat()
+        return lstat(path, &info) == 0 ? info.st_mode & S_IFMT : nil
+    }
+}
