@@ -43,7 +43,8 @@ struct RunLayerBuilder: Sendable {
             return BuiltLayer(layer: cached, cached: true)
         }
         let inputs = try prepare()
-        let scratch = "\(store.root)/ingest/run-\(UUID().uuidString)"
+        // Absolute: the overlay's upper and work directories are in it.
+        let scratch = URL(fileURLWithPath: store.root).standardizedFileURL.path + "/ingest/run-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let upper = "\(scratch)/upper"
         var tail: [String] = []

@@ -22,7 +22,8 @@ public enum SnapshotMode: Sendable, Equatable {
 extension Store {
     /// Snapshots: each layer unpacked once, as containerd's overlayfs snapshotter keeps them,
     /// at `snapshots/<diff_id hex>`, for every later RUN to mount as a lower directory.
-    public var snapshotsDirectory: String { "\(root)/snapshots" }
+    /// Absolute, as overlayfs's options must be, even for a store named by a relative path.
+    public var snapshotsDirectory: String { URL(fileURLWithPath: root).standardizedFileURL.path + "/snapshots" }
 
     public func snapshotPath(_ diffID: Digest) -> String { "\(snapshotsDirectory)/\(diffID.encoded)" }
 

@@ -82,6 +82,16 @@ struct RunTests {
         }
     }
 
+    /// Overlayfs takes absolute paths only: a store named relative to the working directory still runs RUN.
+    @Test func aRelativeStorePath() throws {
+        try RunFixture.with { fixture in
+            try fixture.dockerfile("FROM \(fixture.baseReference)\nRUN echo relative > /made\n")
+            let arguments = try fixture.buildArguments(tag: "relative").dropLast(2) + ["--store", "relative-store"]
+            try Binary.run(Array(arguments), currentDirectory: fixture.dir).check()
+            #expect(FileManager.default.fileExists(atPath: fixture.dir.appending(path: "relative-store/snapshots").path))
+        }
+    }
+
     @Test func aFailingRunIsNamedAndTagsNothing() throws {
         try RunFixture.with { fixture in
             try fixture.dockerfile("""
