@@ -54,8 +54,8 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "Archive", "OCI"]),
         .testTarget(name: "SparkTests", dependencies: ["Spark"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "CCurl"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
-        .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI", "Archive", "Runtime", "Store", "Spark"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "HTTP", "Support"]),
+        .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI", "Archive", "Runtime", "Spark", "Store"]),
         .testTarget(name: "PreloadTests", dependencies: ["Preload", "Store", "Archive", "OCI", "Support"]),
         .testTarget(name: "DistributionTests", dependencies: ["Distribution", "Store", "Registry", "OCI", "Support"]),
         // Runs the Runtime module's whole path as another user (rootless tests); `swift build` builds it.

@@ -96,7 +96,7 @@ public struct ImageBuilder: Sendable {
         for reference in request.references {
             try store.tag(manifest, as: reference)
             events(.imageTagged(reference: reference.familiarDescription, digest: manifest.digest,
-                                size: final.layers.reduce(0) { $0 + $1.size }))
+                                size: final.layers.totalSize))
         }
         return BuiltImage(references: request.references, manifest: manifest, layers: final.layers,
                           newLayers: run.newLayers, cachedLayers: run.cachedLayers)

@@ -130,7 +130,7 @@ public struct SparkImageBuild: Sendable {
         let descriptor = Descriptor(mediaType: options.format.indexMediaType, digest: try builder.store.putBlob(bytes), size: Int64(bytes.count))
         try builder.store.tag(descriptor, as: reference)
         builder.events(.imageTagged(reference: reference.familiarDescription, digest: descriptor.digest,
-                                    size: images[0].layers.reduce(0) { $0 + $1.size }))
+                                    size: images[0].layers.totalSize))
         return BuiltImage(references: [reference], manifest: descriptor, layers: images[0].layers,
                           newLayers: images.reduce(0) { $0 + $1.newLayers }, cachedLayers: images.reduce(0) { $0 + $1.cachedLayers })
     }

@@ -38,12 +38,13 @@ public struct Puller: ImageFetching {
             fetched = try client.manifest(entry.digest.description, repository: repository)
         }
         let manifest = try CanonicalJSON.decode(ImageManifest.self, from: fetched.bytes)
+        try RegistryClient.checkBlobs(config: manifest.config, layers: manifest.layers, of: "\(reference)")
         let missing = ([manifest.config] + manifest.layers).filter { !session.store.hasBlob($0.digest) }
         try concurrently(missing, width: session.options.jobs) { blob in
             let started = Date()
             try session.store.ingest(expected: blob.digest, source: "\(reference.name)@\(blob.digest)") { sink in
                 let writer = UncheckedSink(sink)
-                try client.downloadBlob(blob.digest, repository: repository) { try writer.sink.write($0) }
+                try client.downloadBlob(blob.digest, size: blob.size, repository: repository) { try writer.sink.write($0) }
             }
             session.events(.blobDownloaded(blob.digest, size: blob.size, seconds: Date().timeIntervalSince(started)))
         }

@@ -49,7 +49,7 @@ public struct Pusher: Sendable {
                 switch outcome {
                 case .skipped: counts.skipped += 1
                 case .mounted: counts.mounted += 1
-                case .uploaded: counts.uploaded += 1; counts.bytes += blob.size
+                case .uploaded: counts.uploaded += 1; counts.bytes = counts.bytes.addingSaturating(blob.size)
                 }
             }
         }

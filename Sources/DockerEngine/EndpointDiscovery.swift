@@ -47,7 +47,9 @@ public struct EndpointDiscovery: Sendable {
         let verify = !(environment["DOCKER_TLS_VERIFY"] ?? "").isEmpty
         guard verify || environment["DOCKER_CERT_PATH"] != nil else { return nil }
         let path = environment["DOCKER_CERT_PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? dockerConfigDirectory
-        return try DockerTLS(certPath: path, verify: verify, source: source)
+        // A CA given in DOCKER_CERT_PATH is there to be checked: the daemon's certificate is
+        // verified whether or not DOCKER_TLS_VERIFY is set; nothing in the environment turns it off.
+        return try DockerTLS(certPath: path, verify: true, source: source)
     }
 
     private func currentContext() -> String? {

@@ -5,16 +5,20 @@ struct DebugLog {
     /// Headers that carry credentials; `X-Registry-Auth` is how Docker's Engine API passes them.
     static let secretHeaders: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-registry-auth"]
 
+    /// Headers holding URLs, whose query strings may carry secrets (upload `_state`, signatures).
+    static let urlHeaders: Set<String> = ["location", "content-location", "link"]
+
     func request(_ request: HTTPRequest, unixSocket: String?) {
         let via = unixSocket.map { " (via \($0))" } ?? ""
-        write("> \(request.method) \(HTTPClient.redactingCredentials(in: request.url))\(via)")
+        write("> \(request.method) \(HTTPClient.redactingSecrets(in: request.url))\(via)")
         for (name, value) in request.headers {
             header(">", name: name, value: value)
         }
     }
 
     func header(_ direction: String, name: String, value: String) {
-        let shown = Self.secretHeaders.contains(name.lowercased()) ? "<redacted>" : value
+        let lower = name.lowercased()
+        let shown = Self.secretHeaders.contains(lower) ? "<redacted>" : Self.urlHeaders.contains(lower) ? HTTPClient.redactingSecrets(in: value) : value
         write("\(direction) \(name): \(shown)")
     }
 

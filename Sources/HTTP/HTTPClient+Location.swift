@@ -17,6 +17,25 @@ extension HTTPClient {
     }
 }
 
+extension HTTPClient {
+    /// Query parameters that say what a request does and carry no secret.
+    static let harmlessQueryParameters: Set<String> = ["digest", "mount", "from", "n", "last", "service", "scope"]
+
+    /// `url` for logs and messages: no `user:password@`, and the value of every query
+    /// parameter but a few harmless ones replaced, since pre-signed storage URLs
+    /// (`X-Amz-Signature=`, `sig=`) and upload sessions (`_state=`) carry bearer secrets there.
+    public static func redactingSecrets(in url: String) -> String {
+        let bare = redactingCredentials(in: url)
+        guard let question = bare.firstIndex(of: "?") else { return bare }
+        let query = bare[bare.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false).map { pair in
+            guard let equals = pair.firstIndex(of: "=") else { return String(pair) }
+            let name = pair[..<equals]
+            return harmlessQueryParameters.contains(name.lowercased()) ? String(pair) : "\(name)=<redacted>"
+        }
+        return bare[...question] + query.joined(separator: "&")
+    }
+}
+
 /// Owns a `CURLU*`. Setting a relative URL on one that holds a URL resolves it against that.
 final class ParsedURL {
     private let raw: OpaquePointer

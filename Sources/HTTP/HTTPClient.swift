@@ -33,7 +33,7 @@ public final class HTTPClient: Sendable {
             return try perform(request, headers: headers, transfer: transfer, tls: tls, unixSocket: unixSocket)
         } catch {
             var error = error
-            error.url = Self.redactingCredentials(in: request.url)
+            error.url = Self.redactingSecrets(in: request.url)
             log?.failure(error)
             throw error
         }

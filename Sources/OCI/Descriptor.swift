@@ -25,3 +25,17 @@ public enum Annotation {
     public static let baseName = "org.opencontainers.image.base.name"
     public static let baseDigest = "org.opencontainers.image.base.digest"
 }
+
+extension Sequence where Element == Descriptor {
+    /// The sizes added up. They come from manifests that anyone may have written, so a sum
+    /// that would overflow stops at Int64.max instead of trapping, and negative sizes count 0.
+    public var totalSize: Int64 { reduce(0) { $0.addingSaturating($1.size) } }
+}
+
+extension Int64 {
+    /// `self + other`, Int64.max past the top; a negative `other` adds nothing.
+    public func addingSaturating(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(Swift.max(other, 0))
+        return overflow ? .max : sum
+    }
+}

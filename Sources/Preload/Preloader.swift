@@ -178,7 +178,7 @@ public struct Preloader: Sendable {
     private func loadPatch(_ reference: ImageReference, _ image: StoredImage, daemonImages: [DaemonImage],
                            daemonChains: Set<[Digest]>) throws -> (PreloadResult, Int64)? {
         let omitted = DeltaPlan(images: [image], daemonChains: daemonChains).omitted
-        let deltaBytes = image.manifest.layers.filter { !omitted.contains($0.digest) }.reduce(Int64(0)) { $0 + $1.size }
+        let deltaBytes = image.manifest.layers.filter { !omitted.contains($0.digest) }.totalSize
         let newLayers = Set(image.config.rootfs.diffIDs)
         let candidates = daemonImages.compactMap { daemonImage -> (earlier: StoredImage, config: ImageConfig, shared: Int)? in
             guard let manifest = treeLoaded(as: daemonImage.id), let earlier = try? store.image(manifest),

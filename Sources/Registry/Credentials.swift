@@ -121,19 +121,12 @@ struct DockerConfigFile {
         json["auths"] = auths
     }
 
-    /// Writes atomically with mode 0600, as the file holds secrets.
+    /// Writes atomically with mode 0600 from the first byte, as the file holds secrets.
     func write() throws {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
-        let temporary = "\(path).\(UUID().uuidString).tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw RegistryError.configuration("cannot write \(temporary)")
-        }
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw RegistryError.configuration("cannot replace \(path): \(errnoDescription())")
-        }
+        do { try AtomicFile.replace(path, with: [UInt8](data), mode: 0o600) } catch { throw RegistryError.configuration(error.message) }
     }
 
     private func entry(for registry: String) -> [String: Any]? {

@@ -78,6 +78,7 @@ extension RegistryClient {
         var location = start
         var offset: Int64 = 0
         var resumes = 0
+        var stalls = 0
         while offset < size {
             let length = min(Int64(chunkSize), size - offset)
             var headers = HTTPHeaders()
@@ -90,17 +91,23 @@ extension RegistryClient {
             } catch let error as RegistryError where resumes < options.retry.maxRetries {
                 resumes += 1
                 log("chunk at \(offset) of \(digest) failed: \(error); resuming")
-                (location, offset) = try uploadStatus(location, repository: repository)
+                (location, offset) = try uploadStatus(location, size: size, repository: repository)
                 continue
             }
             if reply.status == 416, resumes < options.retry.maxRetries {
                 resumes += 1
-                (location, offset) = try uploadStatus(location, repository: repository)
+                (location, offset) = try uploadStatus(location, size: size, repository: repository)
                 continue
             }
             guard reply.status == 202 else { throw failure(reply, action: "uploading a chunk of \(digest) to \(repository)") }
             location = try self.location(of: reply)
-            offset = (Self.rangeEnd(reply.headers["Range"]) ?? (offset + length - 1)) + 1
+            let next = try Self.nextOffset(range: reply.headers["Range"], size: size) ?? (offset + length)
+            stalls = next > offset ? 0 : stalls + 1
+            guard stalls <= Self.maxStalls else {
+                throw RegistryError("uploading \(digest) to \(registry)/\(repository): the registry keeps answering Range: \(reply.headers["Range"] ?? "")"
+                                    + " and the upload does not advance past byte \(offset)", hint: "the registry's upload session is broken; try without --chunk-size")
+            }
+            offset = next
             progress?(offset)
         }
         let reply = try send("PUT", Self.appending("digest=\(digest)", to: location), scopes: [Self.pushScope(repository)])
@@ -108,24 +115,36 @@ extension RegistryClient {
     }
 
     /// GET on an upload session: its newest Location and the next offset from `Range: 0-N`.
-    private func uploadStatus(_ location: String, repository: String) throws -> (String, Int64) {
+    private func uploadStatus(_ location: String, size: Int64, repository: String) throws -> (String, Int64) {
         let reply = try send("GET", location, scopes: [Self.pushScope(repository)])
         guard reply.status == 204 else { throw failure(reply, action: "checking an upload session in \(repository)") }
         let next = (try? self.location(of: reply)) ?? location
-        return (next, (Self.rangeEnd(reply.headers["Range"]) ?? -1) + 1)
+        return (next, try Self.nextOffset(range: reply.headers["Range"], size: size) ?? 0)
     }
 
+    /// 202s in a row that do not move the upload forward before it is given up.
+    static let maxStalls = 3
+
     /// Streams a blob to `write`, following redirects to storage without the Authorization
-    /// header when the host changes. The caller verifies the digest.
-    public func downloadBlob(_ digest: Digest, repository: String, write: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// header when the origin changes. `write` sees each byte once, in order, even when a
+    /// request is retried, and exactly `size` bytes or the download fails. The caller verifies
+    /// the digest.
+    public func downloadBlob(_ digest: Digest, size: Int64, repository: String,
+                             write: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) throws {
+        let what = "blob \(digest) from \(registry)/\(repository)"
+        guard size >= 0 else { throw RegistryError("\(what): its descriptor gives a negative size (\(size)); refusing it") }
+        let receiver = BlobReceiver(size: size, what: what, write: write)
         var url = try base() + "/v2/\(repository)/blobs/\(digest)"
         for _ in 0..<5 {
             let reply: HTTPResponse
             if Self.sameOrigin(url, try base()) {
-                reply = try send("GET", url, scopes: [Self.pullScope(repository)], response: .stream(write))
+                reply = try send("GET", url, scopes: [Self.pullScope(repository)], response: .stream(receiver.receive),
+                                 beforeEachTry: receiver.restart)
             } else {
                 log("> GET \(Self.withoutQuery(url)) (redirected, no Authorization)")
-                do { reply = try http.send(HTTPRequest(method: "GET", url: url), response: .stream(write), tls: tls) } catch {
+                receiver.restart()
+                do { reply = try http.send(HTTPRequest(method: "GET", url: url), response: .stream(receiver.receive), tls: tls(for: url)) } catch {
+                    if let underlying = error.underlying { throw underlying }
                     throw transportError(error, action: "download \(digest) from storage")
                 }
             }
@@ -134,9 +153,26 @@ extension RegistryClient {
                 continue
             }
             guard reply.status == 200 else { throw failure(reply, action: "downloading blob \(digest) from \(repository)") }
+            try receiver.checkComplete()
             return
         }
         throw RegistryError("downloading blob \(digest) from \(repository): too many redirects")
+    }
+
+    /// What a pull can take from a manifest: sha256 blobs (the store's algorithm), sizes that
+    /// are not negative, and a config small enough to read into memory.
+    public static func checkBlobs(config: Descriptor, layers: [Descriptor], of image: String) throws {
+        for blob in [config] + layers {
+            guard blob.digest.algorithm == "sha256" else {
+                throw RegistryError("\(image): blob \(blob.digest) uses \(blob.digest.algorithm), which the store does not support",
+                                    hint: "only sha256 blobs can be pulled")
+            }
+            guard blob.size >= 0 else { throw RegistryError("\(image): blob \(blob.digest) has a negative size (\(blob.size)) in its manifest") }
+        }
+        guard config.size <= documentLimit else {
+            throw RegistryError("\(image): its config \(config.digest) is \(config.size) bytes, more than the \(documentLimit) allowed",
+                                hint: "real image configs are a few KiB; check the registry")
+        }
     }
 
     func location(of reply: HTTPResponse) throws -> String {
@@ -150,9 +186,18 @@ extension RegistryClient {
         url + (url.contains("?") ? "&" : "?") + query
     }
 
-    /// The N of `Range: 0-N` (some registries write `bytes=0-N`).
-    static func rangeEnd(_ header: String?) -> Int64? {
-        guard let header, let dash = header.lastIndex(of: "-") else { return nil }
-        return Int64(header[header.index(after: dash)...].trimmingCharacters(in: .whitespaces))
+    /// The offset after `Range: 0-N` (some registries write `bytes=0-N`): N + 1, nil when the
+    /// header is missing or unreadable. An N at or past the blob's end is the registry's error.
+    static func nextOffset(range header: String?, size: Int64) throws -> Int64? {
+        guard let header else { return nil }
+        let value = header.trimmingCharacters(in: .whitespaces)
+        let parts = (value.hasPrefix("bytes=") ? value.dropFirst(6) : Substring(value)).split(separator: "-", omittingEmptySubsequences: false)
+        let isNumber = { (text: Substring) in !text.isEmpty && text.allSatisfy { ("0"..."9").contains($0) } }
+        guard parts.count == 2, isNumber(parts[0]), isNumber(parts[1]) else { return nil }
+        guard let end = Int64(parts[1]), end < size else {
+            throw RegistryError("the registry says it holds bytes up to \(parts[1]) (Range: \(header)) of a \(size)-byte blob",
+                                hint: "the registry's upload session is broken; retry the push")
+        }
+        return end + 1
     }
 }

@@ -1,22 +1,27 @@
 import Foundation
 import HTTP
+import Synchronization
 
 /// Talks the OCI distribution API to one registry: picks the scheme, authenticates (Basic, or
 /// Bearer tokens cached per scope), retries what is worth retrying, and turns failures into
 /// messages that name the registry, the status and the registry's own error codes.
-public final class RegistryClient: @unchecked Sendable {
+public final class RegistryClient: Sendable {
     /// host[:port] as written in image references.
     public let registry: String
     let options: RegistryOptions
     let http: HTTPClient
     let tls: TLSOptions
-    private let lock = NSLock()
+    private let state: Mutex<State>
     /// Held while probing, so that concurrent first requests probe once, not once each.
-    private let probeLock = NSLock()
-    private var resolvedBase: String?
-    private var challenge: AuthChallenge?
-    private var tokens: [String: Token] = [:]
-    private var loadedCredentials: Credentials??
+    private let probeLock = Mutex(())
+
+    /// What the client learns as it goes, shared by the threads of one command.
+    private struct State {
+        var resolvedBase: String?
+        var challenge: AuthChallenge?
+        var tokens: [String: Token] = [:]
+        var loadedCredentials: Credentials??
+    }
 
     struct Token {
         var value: String
@@ -29,7 +34,7 @@ public final class RegistryClient: @unchecked Sendable {
         self.options = options
         self.http = http
         tls = options.tls(for: registry)
-        if let credentials { loadedCredentials = .some(credentials) }
+        state = Mutex(State(loadedCredentials: credentials.map { .some($0) }))
     }
 
     /// GET /v2/ with the credentials: succeeds only if the registry (or its token server) accepts them.
@@ -44,10 +49,12 @@ public final class RegistryClient: @unchecked Sendable {
 
     /// `https://host` or, where allowed and HTTPS fails, `http://host`. Learns the auth challenge.
     public func base() throws -> String {
-        if let base = lock.withLock({ resolvedBase }) { return base }
-        probeLock.lock()
-        defer { probeLock.unlock() }
-        if let base = lock.withLock({ resolvedBase }) { return base }
+        if let base = state.withLock({ $0.resolvedBase }) { return base }
+        return try probeLock.withLock { _ in try probeOnce() }
+    }
+
+    private func probeOnce() throws -> String {
+        if let base = state.withLock({ $0.resolvedBase }) { return base }
         var schemes = ["https"]
         if options.allowsPlainHTTP(registry) { schemes.append("http") }
         var errors: [any Error] = []
@@ -55,9 +62,9 @@ public final class RegistryClient: @unchecked Sendable {
             switch probe(scheme) {
             case .success(let challenge):
                 let base = "\(scheme)://\(apiHost)"
-                lock.withLock {
-                    resolvedBase = base
-                    self.challenge = challenge
+                state.withLock { state in
+                    state.resolvedBase = base
+                    state.challenge = challenge
                 }
                 log("registry \(registry): using \(scheme)\(challenge.map { ", \($0.scheme.rawValue) auth" } ?? ", no auth")")
                 return base
@@ -88,11 +95,13 @@ public final class RegistryClient: @unchecked Sendable {
     /// Sends a request to a path below the registry (or an absolute URL from a Location
     /// header), authenticating for `scopes` and retrying as the policy says.
     func send(_ method: String, _ pathOrURL: String, headers: HTTPHeaders = HTTPHeaders(), body: RequestBody = .none,
-              scopes: [String], response: ResponseBody = .collect(limit: 1 << 20)) throws -> HTTPResponse {
+              scopes: [String], response: ResponseBody = .collect(limit: 1 << 20),
+              beforeEachTry: (() -> Void)? = nil) throws -> HTTPResponse {
         let url = pathOrURL.hasPrefix("http") ? pathOrURL : try base() + pathOrURL
         var attempt = 1
         var reauthenticated = false
         while true {
+            beforeEachTry?()
             var request = HTTPRequest(method: method, url: url, headers: headers, body: body)
             // Credentials go only to the registry that asked for them, never to a Location elsewhere.
             if Self.sameOrigin(url, try base()), let authorization = try authorization(for: scopes) {
@@ -105,6 +114,7 @@ public final class RegistryClient: @unchecked Sendable {
                 reply = success
             case .failure(let error):
                 if let underlying = error.underlying { throw underlying }
+                if error.kind == .responseTooLarge { throw error }
                 guard case .retry(let delay) = options.retry.decide(attempt: attempt, outcome: .networkError(retryable: error.isRetryable),
                                                                     jitter: .random(in: 0..<1)) else {
                     throw transportError(error, action: "\(method) \(Self.withoutQuery(url))")
@@ -115,11 +125,14 @@ public final class RegistryClient: @unchecked Sendable {
                 continue
             }
             log("< \(reply.status)")
-            if reply.status == 401, !reauthenticated, let header = reply.headers["WWW-Authenticate"], let fresh = AuthChallenge(header: header) {
+            // Only the registry itself may change how we authenticate: a 401 from an upload
+            // Location or a redirect elsewhere could name a realm that collects credentials.
+            if reply.status == 401, !reauthenticated, Self.sameOrigin(url, try base()),
+               let header = reply.headers["WWW-Authenticate"], let fresh = AuthChallenge(header: header) {
                 reauthenticated = true
-                lock.withLock {
-                    challenge = fresh
-                    tokens[Self.key(scopes)] = nil
+                state.withLock { state in
+                    state.challenge = fresh
+                    state.tokens[Self.key(scopes)] = nil
                 }
                 continue
             }
@@ -135,20 +148,20 @@ public final class RegistryClient: @unchecked Sendable {
     }
 
     private func perform(_ request: HTTPRequest, response: ResponseBody) -> Result<HTTPResponse, HTTPError> {
-        do { return .success(try http.send(request, response: response, tls: tls)) } catch { return .failure(error) }
+        do { return .success(try http.send(request, response: response, tls: tls(for: request.url))) } catch { return .failure(error) }
     }
 
     /// The Authorization header value for `scopes`, fetching a token when needed.
     private func authorization(for scopes: [String]) throws -> String? {
-        guard let challenge = lock.withLock({ challenge }) else { return nil }
+        guard let challenge = state.withLock({ $0.challenge }) else { return nil }
         switch challenge.scheme {
         case .basic:
             return try credentials().map(\.basicAuthorization)
         case .bearer:
             let key = Self.key(scopes)
-            if let token = lock.withLock({ tokens[key] }), token.expires > Date() { return "Bearer \(token.value)" }
+            if let token = state.withLock({ $0.tokens[key] }), token.expires > Date() { return "Bearer \(token.value)" }
             let token = try fetchToken(challenge, scopes: scopes)
-            lock.withLock { tokens[key] = token }
+            state.withLock { $0.tokens[key] = token }
             return "Bearer \(token.value)"
         }
     }
@@ -163,6 +176,10 @@ public final class RegistryClient: @unchecked Sendable {
         if let scope = challenge.scope, !allScopes.contains(scope) { allScopes.append(scope) }
         query += allScopes.map { "scope=\(Self.escape($0))" }
         let credentials = try credentials()
+        if credentials != nil, !options.mayReceiveCredentials(realm: realm, registryURL: try base()) {
+            throw RegistryError("\(registry) names the token server \(Self.withoutQuery(realm)), on another host over plain HTTP; refusing to send credentials there",
+                                hint: "the registry's configuration looks wrong or hostile; if you trust that host, name it with --insecure-registry \(Origin.authority(of: realm) ?? realm)")
+        }
         var request: HTTPRequest
         if let credentials, credentials.isIdentityToken {
             var form = ["grant_type=refresh_token", "client_id=spark-image-tool", "refresh_token=\(Self.escape(credentials.secret))"]
@@ -173,9 +190,9 @@ public final class RegistryClient: @unchecked Sendable {
             request = HTTPRequest(method: "GET", url: realm + (realm.contains("?") ? "&" : "?") + query.joined(separator: "&"))
             if let credentials { request.headers.add(name: "Authorization", value: credentials.basicAuthorization) }
         }
-        log("> \(request.method) \(realm) (token for \(allScopes.joined(separator: " ")))")
+        log("> \(request.method) \(Self.withoutQuery(realm)) (token for \(allScopes.joined(separator: " ")))")
         let reply: HTTPResponse
-        do { reply = try http.send(request, response: .collect(limit: 1 << 20), tls: TLSOptions(caFile: tls.caFile, verify: tls.verify)) } catch {
+        do { reply = try http.send(request, response: .collect(limit: 1 << 20), tls: tls(for: realm)) } catch {
             throw transportError(error, action: "get a token from \(realm)")
         }
         log("< \(reply.status)")
@@ -199,10 +216,22 @@ public final class RegistryClient: @unchecked Sendable {
         return Token(value: value, expires: Date().addingTimeInterval(lifetime * 0.9))
     }
 
+    /// The registry's TLS settings (client certificate, insecure opt-in) are for its own host.
+    /// Any other host (a token server, storage behind a redirect, an upload Location) gets its
+    /// own: verified unless that host is named insecure, its certs.d or --ca-file, else the
+    /// registry's CA (which such hosts often share).
+    func tls(for url: String) -> TLSOptions {
+        guard let target = Origin(url), target != Origin("\(target.scheme)://\(apiHost)"),
+              let authority = Origin.authority(of: url) else { return tls }
+        var own = options.tls(for: authority)
+        if own.caFile == nil { own.caFile = tls.caFile }
+        return own
+    }
+
     private func credentials() throws -> Credentials? {
-        if let loaded = lock.withLock({ loadedCredentials }) { return loaded }
+        if let loaded = state.withLock({ $0.loadedCredentials }) { return loaded }
         let found = try options.credentials.credentials(for: registry)
-        lock.withLock { loadedCredentials = .some(found) }
+        state.withLock { $0.loadedCredentials = .some(found) }
         return found
     }
 
@@ -240,10 +269,10 @@ public final class RegistryClient: @unchecked Sendable {
 
     static func key(_ scopes: [String]) -> String { scopes.sorted().joined(separator: " ") }
 
-    /// Same scheme, host and port.
+    /// Same scheme, host (in any case) and effective port; a URL that does not parse is elsewhere.
     static func sameOrigin(_ url: String, _ base: String) -> Bool {
-        guard let a = URLComponents(string: url), let b = URLComponents(string: base) else { return false }
-        return a.scheme == b.scheme && a.host == b.host && a.port == b.port
+        guard let origin = Origin(url) else { return false }
+        return origin == Origin(base)
     }
 
     static func withoutQuery(_ url: String) -> String { String(url.split(separator: "?", maxSplits: 1).first ?? "") }

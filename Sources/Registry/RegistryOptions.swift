@@ -74,13 +74,27 @@ public struct RegistryOptions: Sendable {
         return options
     }
 
+    /// Credentials may go to a token realm over HTTPS, or over plain HTTP only to the registry's
+    /// own host or a host named with `--insecure-registry`: never in clear text to a stranger.
+    func mayReceiveCredentials(realm: String, registryURL: String) -> Bool {
+        guard let target = Origin(realm) else { return false }
+        if target.scheme == "https" { return true }
+        if target.host == Origin(registryURL)?.host { return true }
+        guard let authority = Origin.authority(of: realm) else { return false }
+        return insecureRegistries.contains(authority) || insecureRegistries.contains(Self.host(of: authority))
+    }
+
     static func host(of registry: String) -> String {
         if registry.hasPrefix("["), let close = registry.firstIndex(of: "]") { return String(registry[...close]) }
         return String(registry.split(separator: ":").first ?? "")
     }
 
+    /// `localhost`, `[::1]` and literal 127.0.0.0/8 addresses; `127.evil.example` is a name.
     static func isLoopback(_ registry: String) -> Bool {
-        let host = host(of: registry)
-        return host == "localhost" || host == "[::1]" || host.hasPrefix("127.")
+        let host = host(of: registry).lowercased()
+        if host == "localhost" || host == "[::1]" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127"
+            && octets.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy { ("0"..."9").contains($0) } && UInt8($0) != nil }
     }
 }

@@ -6,7 +6,7 @@ public struct StoredImage: Sendable {
     public var manifest: ImageManifest
     public var config: ImageConfig
 
-    public var contentSize: Int64 { manifest.config.size + manifest.layers.reduce(0) { $0 + $1.size } }
+    public var contentSize: Int64 { ([manifest.config] + manifest.layers).totalSize }
 }
 
 extension Store {

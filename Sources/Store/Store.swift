@@ -148,21 +148,8 @@ public struct Store: Sendable {
         }
     }
 
-    /// Replaces a small file by writing a sibling and renaming it over the original.
+    /// Replaces a small file by writing a synced sibling and renaming it over the original.
     func writeAtomically(_ bytes: [UInt8], to path: String) throws(StoreError) {
-        let temporary = "\(path).\(UUID().uuidString).tmp"
-        do {
-            let sink = try FileSink(creating: temporary)
-            try sink.write(bytes)
-            try sink.finish()
-            try Self.sync(temporary)
-        } catch {
-            unlink(temporary)
-            throw .io(path, "\(error)")
-        }
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw .io(path, "cannot replace: \(errnoDescription())")
-        }
+        do { try AtomicFile.replace(path, with: bytes, mode: 0o644) } catch { throw .io(path, error.message) }
     }
 }

@@ -10,3 +10,8 @@ public enum SHA256Hex {
         digest.map { String(format: "%02x", $0) }.joined()
     }
 }
+
+/// Lower-case hex SHA-512, for documents pinned by a sha512 digest.
+public enum SHA512Hex {
+    public static func of(_ bytes: [UInt8]) -> String { SHA256Hex.hex(SHA512.hash(data: bytes)) }
+}

@@ -30,13 +30,15 @@ struct RegistryOptionGroup: ParsableArguments {
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-        guard retries >= 0 else { throw ValidationError("--retries cannot be negative") }
-        if let chunkSize, Self.bytes(chunkSize) == nil { throw ValidationError("--chunk-size '\(chunkSize)' is not a size such as 8m or 1048576") }
+        guard (0...Self.maxRetries).contains(retries) else { throw ValidationError("--retries must be between 0 and \(Self.maxRetries)") }
+        if let chunkSize, Self.bytes(chunkSize, limit: Self.maxChunkSize) == nil {
+            throw ValidationError("--chunk-size '\(chunkSize)' is not a size from 1 byte to 4g, such as 8m or 1048576")
+        }
     }
 
     func options() -> RegistryOptions {
         return RegistryOptions(insecureRegistries: Set(insecureRegistries), caFile: caFile,
-                               retry: RetryPolicy(maxRetries: retries), chunkSize: chunkSize.flatMap(Self.bytes),
+                               retry: RetryPolicy(maxRetries: retries), chunkSize: chunkSize.flatMap { Self.bytes($0) },
                                jobs: jobs, registryMirrors: registryMirrors, log: verbose ? Self.printToStandardError : nil)
     }
 
@@ -48,11 +50,20 @@ struct RegistryOptionGroup: ParsableArguments {
         RegistrySession(options: options(), store: store, events: renderer.handleTransfer)
     }
 
-    static func bytes(_ text: String) -> Int? {
+    /// Enough for a registry that answers slowly; more only multiplies the wait (and values
+    /// near Int.max would overflow the attempt counter).
+    static let maxRetries = 100
+    /// Larger chunks gain nothing over a monolithic upload.
+    static let maxChunkSize = 4 << 30
+
+    /// A size such as 8m or 1048576, nil when it is not one or exceeds `limit`.
+    static func bytes(_ text: String, limit: Int = .max) -> Int? {
         let units: [Character: Int] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
         let lower = text.lowercased().replacingOccurrences(of: "ib", with: "").replacingOccurrences(of: "b", with: "")
-        if let unit = lower.last.flatMap({ units[$0] }), let value = Int(lower.dropLast()), value > 0 { return value * unit }
-        return Int(lower).flatMap { $0 > 0 ? $0 : nil }
+        let unit = lower.last.flatMap { units[$0] }
+        guard let value = Int(unit == nil ? lower : String(lower.dropLast())), value > 0 else { return nil }
+        let (product, overflow) = value.multipliedReportingOverflow(by: unit ?? 1)
+        return overflow || product > limit ? nil : product
     }
 }
 

@@ -12,7 +12,7 @@ struct Root: ParsableCommand {
               spark-image-tool [-f file] [-p file] [-R file] [-r repo] [-t tag] [-u uid] [-n] [-b arg]... build
             """,
         subcommands: [Build.self, Push.self, Pull.self, Images.self, Save.self, Remove.self, GarbageCollect.self, Verify.self,
-                      Preload.self, Check.self, RebaseCommand.self, Login.self, Logout.self])
+                      Preload.self, Check.self, RebaseCommand.self, Inspect.self, History.self, Tag.self, Login.self, Logout.self])
 
     static func main() {
         let arguments = CompatibleArguments.rewrite(Array(CommandLine.arguments.dropFirst()))

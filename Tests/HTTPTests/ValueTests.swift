@@ -31,6 +31,17 @@ import Testing
     }
 
     @Test(arguments: [
+        ("https://s3.example.com/blob?X-Amz-Signature=abc&X-Amz-Credential=k", "https://s3.example.com/blob?X-Amz-Signature=<redacted>&X-Amz-Credential=<redacted>"),
+        ("http://r/v2/x/blobs/uploads/u?_state=secret&digest=sha256:1", "http://r/v2/x/blobs/uploads/u?_state=<redacted>&digest=sha256:1"),
+        ("http://r/v2/x/blobs/uploads/?mount=sha256:1&from=y", "http://r/v2/x/blobs/uploads/?mount=sha256:1&from=y"),
+        ("https://u:pw@blob.example/x?sig=s&flag", "https://blob.example/x?sig=<redacted>&flag"),
+        ("http://r/v2/", "http://r/v2/"),
+    ])
+    func secretsAreRemovedFromURLs(url: String, expected: String) {
+        #expect(HTTPClient.redactingSecrets(in: url) == expected)
+    }
+
+    @Test(arguments: [
         (["HTTPS_PROXY": "http://up:1", "https_proxy": "http://low:1"], ProxySettings(httpsProxy: "http://low:1")),
         (["HTTP_PROXY": "http://up:1", "NO_PROXY": "a.example"], ProxySettings(httpProxy: "http://up:1", noProxy: "a.example")),
         (["ALL_PROXY": "socks5://all:1", "https_proxy": ""], ProxySettings(httpProxy: "socks5://all:1", httpsProxy: "socks5://all:1")),

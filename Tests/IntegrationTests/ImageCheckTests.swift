@@ -50,3 +50,29 @@ struct ImageCheckTests {
         try Command.run("tar", ["--create", "--file", url.path, "--directory", staging.path, "--owner=0", "--group=0", "."]).check()
     }
 }
+
+/// `tag`, `history` and `inspect` read the store as docker's commands of the same names do.
+struct InspectCommandTests {
+    @Test func tagHistoryAndInspect() throws {
+        try Built.with { built in
+            let tool = built.tool
+            try tool.build(home: built.spark.home, base: built.base)
+            let image = "localhost:5000/spark/spark:4.3.0"
+            let digest = try tool.manifestDigest(image)
+            try tool.run(["tag", image, "example.com/copy:1"]).check()
+            #expect(try tool.manifestDigest("example.com/copy:1") == digest)
+
+            let history = try tool.run(["history", image]).check().stdout.split(separator: "\n").map(String.init)
+            #expect(history.first?.hasPrefix("LAYER") == true, "\(history)")
+            #expect(history.dropFirst().first?.hasSuffix("USER 185") == true, "newest first: \(history)")
+            #expect(history.contains { $0.contains("COPY jars /opt/spark/jars") && !$0.hasPrefix("-") }, "\(history)")
+
+            let inspect = try tool.run(["inspect", image]).check().stdout
+            #expect(inspect.contains("Digest:      \(digest)"), "\(inspect)")
+            #expect(inspect.contains("Annotation:  org.opencontainers.image.version=4.3.0"), "\(inspect)")
+            #expect(inspect.contains("  SPARK_HOME=/opt/spark"), "\(inspect)")
+            let layerLines = inspect.split(separator: "\n").filter { $0.hasPrefix("  sha256:") }
+            #expect(layerLines.count == 12 && layerLines.last?.hasSuffix("COPY jars /opt/spark/jars") == true, "\(layerLines)")
+        }
+    }
+}

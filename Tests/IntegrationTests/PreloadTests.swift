@@ -210,6 +210,26 @@ struct PreloadBadInputTests {
         }
     }
 
+    /// DOCKER_CERT_PATH without DOCKER_TLS_VERIFY: the daemon's certificate is still checked
+    /// against ca.pem, so a CA that did not sign it is a TLS error, not a silent connection.
+    @Test func certPathWithoutTLSVerifyStillVerifies() throws {
+        guard let docker = try TestServices.dockerTLS(), let certPath = docker.certPath else { return }
+        try TemporaryDirectory.with { dir in
+            let certs = dir.appending(path: "certs")
+            try FileManager.default.createDirectory(at: certs, withIntermediateDirectories: true)
+            for name in ["cert.pem", "key.pem"] {
+                try FileManager.default.copyItem(atPath: "\(certPath)/\(name)", toPath: certs.appending(path: name).path)
+            }
+            try Command.run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=not the daemon's CA",
+                                        "-keyout", dir.appending(path: "other-ca.key").path, "-out", certs.appending(path: "ca.pem").path]).check()
+            // An image on a loopback port nobody serves: a tool that got past TLS fails there, not on the network.
+            let result = try Tool(store: dir.appending(path: "store")).run(["preload", "127.0.0.1:9/spark:missing", "--retries", "0"],
+                                                                          environment: ["DOCKER_HOST": docker.host, "DOCKER_CERT_PATH": certs.path])
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr.contains("TLS to the Docker daemon"), "\(result)")
+        }
+    }
+
     @Test func anImageNowhereIsNamed() throws {
         guard let docker = try TestServices.docker(), let registry = try TestServices.require(.registry) else { return }
         try TemporaryDirectory.with { dir in

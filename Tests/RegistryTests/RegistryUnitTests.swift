@@ -131,7 +131,9 @@ struct CredentialTests {
 
 struct RegistryOptionsTests {
     @Test(arguments: [("localhost:5000", true), ("127.0.0.1:5000", true), ("127.1.2.3", true), ("[::1]:5000", true),
-                      ("registry.example.com", false), ("10.0.0.1:5000", false), ("insecure.example.com:443", true)])
+                      ("registry.example.com", false), ("10.0.0.1:5000", false), ("insecure.example.com:443", true),
+                      ("127.evil.example", false), ("127.evil.example:5000", false), ("127.0.0.1.nip.io", false), ("127.0.0.256", false),
+                      ("127.1", false), ("LOCALHOST:5000", true)])
     func plainHTTPOnlyWhereAllowed(registry: String, allowed: Bool) {
         let options = RegistryOptions(insecureRegistries: ["insecure.example.com:443"], certificateDirectories: [])
         #expect(options.allowsPlainHTTP(registry) == allowed)
@@ -148,12 +150,26 @@ struct RegistryOptionsTests {
 struct OriginTests {
     @Test(arguments: [
         ("https://r.example.com/v2/x/blobs/uploads/abc?_state=1", true),
-        ("https://r.example.com:443/v2/", false),
+        ("https://r.example.com:443/v2/", true),
+        ("https://R.Example.COM/v2/x", true),
+        ("https://r.example.com:444/v2/", false),
+        ("HTTPS://r.example.com/v2/", true),
         ("http://r.example.com/v2/", false),
         ("https://storage.example.com/v2/x", false),
         ("https://r.example.com.evil.com/v2/", false),
     ])
     func credentialsStayWithTheirRegistry(url: String, same: Bool) {
         #expect(RegistryClient.sameOrigin(url, "https://r.example.com") == same)
+    }
+
+    @Test(arguments: [
+        ("http://[::1]:5000/v2/x", "http://[::1]:5000", true),
+        ("http://[::1]/v2/", "http://[::1]:80", true),
+        ("http://[::1]:5001/v2/", "http://[::1]:5000", false),
+        ("http://127.0.0.1:5000/v2/", "http://localhost:5000", false),
+        ("http://127.0.0.1:5000/v2/", "not a url", false),
+    ])
+    func portsAndAddressesCompareByValue(url: String, base: String, same: Bool) {
+        #expect(RegistryClient.sameOrigin(url, base) == same)
     }
 }

@@ -21,8 +21,22 @@ RULE: {"method": "PUT" | "*", "path_regex": "/blobs/uploads/", "action": "status
        "after_bytes": N, (action "cut": forward N bytes of the request body, then close both
        connections without an answer)
        "seconds": 2.5} (action "delay": wait, then forward)
+       "append": N, "truncate": N, "flip": true, "cut_at": N} (action "body": forward a GET,
+       then change the response: N extra bytes, N bytes fewer, or its first byte flipped, with a
+       Content-Length that follows the body, so the lie is in the size or the digest, not in HTTP
+       framing; or the true Content-Length and only the first N bytes, then the connection
+       closed; "headers" replace the upstream's headers of the same names)
+In "headers" and "body" of a status rule, {canary} becomes the canary's host:port and {path}
+the request's path and query.
 The first rule whose method and path_regex (re.search over path + query) match, and that has
 not fired `times` times yet, applies; a skipped match counts towards `skip` only.
+
+Canary (the "other host"): a listener on 127.0.0.2 (another loopback address, so another
+origin) that records every request it receives (method, path, headers, body) and answers 401
+with `WWW-Authenticate: Bearer realm="http://{canary}/token"`, a cleartext realm on a host that
+is not the registry; GET /token answers a token. Point a rule's Location at it and ask whether
+a credential arrived there:
+  GET  /canary                          {"address": "127.0.0.2:PORT", "requests": [...]}
 
 Stats keys: "total"; "METHOD PATTERN" per request, where PATTERN is the path with the repository
 name and references replaced: "/v2/", "/v2/*/blobs/*", "/v2/*/blobs/uploads/",
@@ -73,8 +87,8 @@ class Rule:
         self.method = str(spec.get("method", "*")).upper()
         self.regex = re.compile(spec.get("path_regex", ""))
         self.action = spec.get("action")
-        if self.action not in ("status", "cut", "delay"):
-            raise ValueError(f"unknown action {self.action!r} (status, cut, delay)")
+        if self.action not in ("status", "cut", "delay", "body"):
+            raise ValueError(f"unknown action {self.action!r} (status, cut, delay, body)")
         self.times = spec.get("times")
         self.skip = int(spec.get("skip", 0))
         self.status = int(spec.get("status", 500))
@@ -103,6 +117,8 @@ class State:
         self.lock = threading.Lock()
         self.rules = []
         self.log = []
+        self.canary = ""
+        self.canary_requests = []
 
     def match(self, method, path):
         with self.lock:
@@ -186,10 +202,15 @@ def make_proxy_handler(upstream: str, public: str, state: State):
             except OSError:
                 pass
 
+        def expand(self, text):
+            return text.replace("{canary}", state.canary).replace("{path}", self.path)
+
         def answer(self, rule):
             for _ in self.body_chunks():
                 pass
             body = rule.spec.get("body")
+            if isinstance(body, str):
+                body = self.expand(body)
             if body is None:
                 body = json.dumps({"errors": [{"code": "UNKNOWN", "message": f"injected by fault-proxy: {rule.status}", "detail": None}]})
             data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
@@ -200,12 +221,12 @@ def make_proxy_handler(upstream: str, public: str, state: State):
             if "retry_after" in rule.spec:
                 self.send_header("Retry-After", str(rule.spec["retry_after"]))
             for k, v in (rule.spec.get("headers") or {}).items():
-                self.send_header(k, str(v))
+                self.send_header(k, self.expand(str(v)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)
 
-        def forward(self, cut_after):
+        def forward(self, cut_after, lie=None):
             conn = http.client.HTTPConnection(up_host, int(up_port), timeout=600)
             try:
                 conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
@@ -225,7 +246,10 @@ def make_proxy_handler(upstream: str, public: str, state: State):
                 if cut_after is not None:
                     raise Cut()  # the body was shorter than after_bytes: cut before the answer
                 resp = conn.getresponse()
-                self.relay(resp)
+                if lie and 200 <= resp.status < 300 and self.command == "GET":
+                    self.relay_lying(resp, lie)
+                else:
+                    self.relay(resp)
                 return resp.status
             finally:
                 conn.close()
@@ -263,6 +287,30 @@ def make_proxy_handler(upstream: str, public: str, state: State):
             if chunked:
                 self.wfile.write(b"0\r\n\r\n")
 
+        def relay_lying(self, resp, rule):
+            """Relays a (small test) body changed as the rule says, with a matching Content-Length."""
+            data = resp.read()
+            if "append" in rule.spec:
+                data += b"\x00" * int(rule.spec["append"])
+            if "truncate" in rule.spec:
+                data = data[: max(0, len(data) - int(rule.spec["truncate"]))]
+            if rule.spec.get("flip") and data:
+                data = bytes([data[0] ^ 0xFF]) + data[1:]
+            replaced = {k.lower(): self.expand(str(v)) for k, v in (rule.spec.get("headers") or {}).items()}
+            self.send_response_only(resp.status, resp.reason)
+            for k, v in resp.getheaders():
+                if k.lower() not in HOP_BY_HOP and k.lower() != "content-length" and k.lower() not in replaced:
+                    self.send_header(k, v)
+            for k, v in replaced.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if "cut_at" in rule.spec:
+                self.wfile.write(data[: int(rule.spec["cut_at"])])
+                self.wfile.flush()
+                raise Cut()
+            self.wfile.write(data)
+
         def handle_any(self):
             rule = state.match(self.command, self.path)
             fault = rule.action if rule else None
@@ -273,6 +321,8 @@ def make_proxy_handler(upstream: str, public: str, state: State):
                     status = rule.status
                 elif rule and rule.action == "cut":
                     status = self.forward(rule.after_bytes)
+                elif rule and rule.action == "body":
+                    status = self.forward(None, lie=rule)
                 else:
                     if rule and rule.action == "delay":
                         time.sleep(rule.seconds)
@@ -300,6 +350,42 @@ def make_proxy_handler(upstream: str, public: str, state: State):
     return Proxy
 
 
+def make_canary_handler(state: State):
+    """The other host: records what arrives, answers 401 naming a cleartext realm on itself."""
+
+    class Canary(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *a):
+            sys.stderr.write("canary %s - %s\n" % (self.address_string(), fmt % a))
+
+        def handle_any(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(min(length, 1 << 16)) if length else b""
+            if length > len(body):
+                self.close_connection = True
+            with state.lock:
+                if len(state.canary_requests) < 10_000:
+                    state.canary_requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers.items()),
+                                                  "body": body.decode("latin-1")})
+            if urlsplit(self.path).path == "/token":
+                data, status = json.dumps({"token": "canary-token", "expires_in": 300}).encode(), 200
+            else:
+                data, status = json.dumps({"errors": [{"code": "UNAUTHORIZED", "message": "canary"}]}).encode(), 401
+            self.send_response_only(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            if status == 401:
+                self.send_header("WWW-Authenticate", f'Bearer realm="http://{state.canary}/token",service="canary"')
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+
+    return Canary
+
+
 def make_control_handler(state: State):
     class Control(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -325,6 +411,9 @@ def make_control_handler(state: State):
             if url.path == "/plan":
                 with state.lock:
                     return self.reply(200, {"rules": [dict(r.spec, used=r.used) for r in state.rules]})
+            if url.path == "/canary":
+                with state.lock:
+                    return self.reply(200, {"address": state.canary, "requests": list(state.canary_requests)})
             if url.path == "/healthz":
                 return self.reply(200, {"ok": True})
             self.reply(404, {"error": f"unknown path {url.path}"})
@@ -336,6 +425,7 @@ def make_control_handler(state: State):
                 with state.lock:
                     state.rules = []
                     state.log = []
+                    state.canary_requests = []
                 return self.reply(200, {})
             if url.path == "/plan":
                 try:
@@ -361,10 +451,13 @@ def main():
     public = f"127.0.0.1:{args.port}"
     proxy = ThreadingHTTPServer(("127.0.0.1", args.port), make_proxy_handler(args.upstream, public, state))
     control = ThreadingHTTPServer(("127.0.0.1", args.control_port), make_control_handler(state))
-    for server in (proxy, control):
+    canary = ThreadingHTTPServer(("127.0.0.2", 0), make_canary_handler(state))
+    state.canary = f"127.0.0.2:{canary.server_address[1]}"
+    for server in (proxy, control, canary):
         server.daemon_threads = True
     threading.Thread(target=control.serve_forever, daemon=True).start()
-    print(f"fault_proxy: {public} -> {args.upstream}, control on 127.0.0.1:{args.control_port}",
+    threading.Thread(target=canary.serve_forever, daemon=True).start()
+    print(f"fault_proxy: {public} -> {args.upstream}, control on 127.0.0.1:{args.control_port}, canary on {state.canary}",
           file=sys.stderr, flush=True)
     proxy.serve_forever()
 

@@ -76,6 +76,10 @@ struct FaultProxy: Sendable {
             case cut
             /// Wait `seconds`, then forward.
             case delay
+            /// Forward, then change a GET's response: `append` bytes more, `truncate` fewer, or
+            /// its first byte flipped (Content-Length follows the changed body); or only the first
+            /// `cutAt` bytes and a closed connection; `headers` replace the upstream's.
+            case body
         }
         var method: String = "*"
         var pathRegex: String
@@ -86,9 +90,16 @@ struct FaultProxy: Sendable {
         var seconds: Double? = nil
         var times: Int? = nil
         var skip: Int? = nil
+        /// Extra headers of a `status` answer; `{canary}` and `{path}` are filled in by the proxy.
+        var headers: [String: String]? = nil
+        var append: Int? = nil
+        var truncate: Int? = nil
+        var flip: Bool? = nil
+        var cutAt: Int? = nil
 
         enum CodingKeys: String, CodingKey {
-            case method, action, status, times, skip, seconds
+            case method, action, status, times, skip, seconds, headers, append, truncate, flip
+            case cutAt = "cut_at"
             case pathRegex = "path_regex", retryAfter = "retry_after", afterBytes = "after_bytes"
         }
 
@@ -100,6 +111,16 @@ struct FaultProxy: Sendable {
 
         static func cut(method: String, path pathRegex: String, afterBytes: Int, times: Int? = 1) -> Rule {
             Rule(method: method, pathRegex: pathRegex, action: .cut, afterBytes: afterBytes, times: times)
+        }
+
+        static func answer(_ status: Int, method: String, path pathRegex: String, headers: [String: String], times: Int? = nil) -> Rule {
+            Rule(method: method, pathRegex: pathRegex, action: .status, status: status, times: times, headers: headers)
+        }
+
+        static func lie(path pathRegex: String, append: Int? = nil, truncate: Int? = nil, flip: Bool? = nil, cutAt: Int? = nil,
+                        headers: [String: String]? = nil, times: Int? = nil) -> Rule {
+            Rule(method: "GET", pathRegex: pathRegex, action: .body, times: times, headers: headers, append: append, truncate: truncate,
+                 flip: flip, cutAt: cutAt)
         }
 
         static func delay(_ seconds: Double, method: String = "*", path pathRegex: String, times: Int? = 1) -> Rule {
@@ -126,6 +147,27 @@ struct FaultProxy: Sendable {
         }
         return try ControlEndpoint.counters(from: url)
     }
+
+    /// What the canary, a listener on another host (127.0.0.2) that answers 401 naming a
+    /// cleartext realm on itself, has received since the last reset.
+    struct Canary: Decodable {
+        struct Request: Decodable {
+            var method: String
+            var path: String
+            var headers: [String: String]
+            var body: String
+        }
+        /// `127.0.0.2:PORT`
+        var address: String
+        var requests: [Request]
+
+        /// Whether `secret` went there anywhere: path, header or body.
+        func received(_ secret: String) -> Bool {
+            requests.contains { $0.path.contains(secret) || $0.body.contains(secret) || $0.headers.values.contains { $0.contains(secret) } }
+        }
+    }
+
+    func canary() throws -> Canary { try JSONDecoder().decode(Canary.self, from: ControlEndpoint.get("\(control)/canary")) }
 
     /// The plan (`plan(_:)`) and stats (`stats(matching:)`) of the proxy named by `SIT_FAULT_*`.
     /// Throws `ServiceUnavailable` when it is not running: callers guard with
