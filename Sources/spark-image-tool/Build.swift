@@ -49,6 +49,9 @@ extension Root {
         @Option(name: .short, parsing: .singleValue, help: ArgumentHelp("A build arg KEY=VALUE; repeat for more.", valueName: "arg"))
         var b: [String] = []
 
+        @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("A secret for RUN --mount=type=secret: id=ID,src=FILE (as docker build --secret); never stored in a layer or the cache. Repeatable.", valueName: "secret"))
+        var secret: [String] = []
+
         @Flag(name: .short, help: "Ignore the layer cache (docker build --no-cache).")
         var n = false
 
@@ -197,7 +200,21 @@ extension Root {
                 }, uniquingKeysWith: { _, last in last }),
                 sparkUID: u, format: format, platforms: try platforms())
             options.strict = strict
+            options.secrets = try Dictionary(secret.map(Self.parseSecret), uniquingKeysWith: { _, last in last })
             return options
+        }
+
+        /// `id=ID,src=FILE` (also `source=`), as docker build takes it.
+        static func parseSecret(_ text: String) throws -> (String, String) {
+            var fields: [String: String] = [:]
+            for field in text.split(separator: ",") {
+                let pair = field.split(separator: "=", maxSplits: 1).map(String.init)
+                if pair.count == 2 { fields[pair[0]] = pair[1] }
+            }
+            guard let id = fields["id"], let source = fields["src"] ?? fields["source"] else {
+                throw ValidationError("--secret \(text): expected id=ID,src=FILE")
+            }
+            return (id, source)
         }
 
         private func platforms() throws -> [Platform] {
