@@ -14,13 +14,27 @@ Control port (JSON):
   GET  /log[?match=REGEX]               [{"method", "path", "status", "fault"}, ...]
   POST /reset                           removes all rules and forgets all requests
 
-RULE: {"method": "PUT" | "*", "path_regex": "/blobs/uploads/", "action": "status" | "cut" | "delay",
+RULE: {"method": "PUT" | "*", "path_regex": "/blobs/uploads/",
+       "action": "status" | "cut" | "delay" | "cut_response" | "corrupt",
        "times": N (default: every match), "skip": N (let the first N matches through, default 0),
-       "status": 500, "retry_after": 1, "body": "...", (action "status": answered by the proxy
-       after the request body is read and discarded; default body: a registry-style JSON error)
+       "status": 500, "retry_after": 1, "body": "...", "headers": {"Location": "{path}"},
+       (action "status": answered by the proxy after the request body is read and discarded;
+       default body: a registry-style JSON error; "{path}" in a header value is the request's
+       path and query)
+       "response_after_bytes": N, (action "cut_response": forward the request, relay the answer's
+       headers and N bytes of its body, then close the connection: a download cut mid-blob)
+       "append": "...", "flip_at": N, (action "corrupt": relay the answer with these bytes added
+       (Content-Length grown to match: a registry lying about the size) and/or the byte at offset
+       N inverted (same size, wrong digest))
        "after_bytes": N, (action "cut": forward N bytes of the request body, then close both
        connections without an answer)
        "seconds": 2.5} (action "delay": wait, then forward)
+Elsewhere port (--elsewhere-port, optional): "another host" for redirects, reached as
+localhost:PORT while the registry is 127.0.0.1:PORT. It answers /token with a token and
+everything else with 401 and `WWW-Authenticate: Bearer realm="http://localhost:PORT/token"`, and
+keeps every request's method, path and headers for GET /elsewhere on the control port, so a
+test can check on the wire that no credential left the registry's origin.
+
 The first rule whose method and path_regex (re.search over path + query) match, and that has
 not fired `times` times yet, applies; a skipped match counts towards `skip` only.
 
@@ -73,13 +87,16 @@ class Rule:
         self.method = str(spec.get("method", "*")).upper()
         self.regex = re.compile(spec.get("path_regex", ""))
         self.action = spec.get("action")
-        if self.action not in ("status", "cut", "delay"):
-            raise ValueError(f"unknown action {self.action!r} (status, cut, delay)")
+        if self.action not in ("status", "cut", "delay", "cut_response", "corrupt"):
+            raise ValueError(f"unknown action {self.action!r} (status, cut, delay, cut_response, corrupt)")
         self.times = spec.get("times")
         self.skip = int(spec.get("skip", 0))
         self.status = int(spec.get("status", 500))
         self.after_bytes = int(spec.get("after_bytes", 0))
         self.seconds = float(spec.get("seconds", 0))
+        self.response_after_bytes = int(spec.get("response_after_bytes", 0))
+        self.append = str(spec.get("append", "")).encode()
+        self.flip_at = spec.get("flip_at")
         self.seen = 0
         self.used = 0
 
@@ -103,6 +120,7 @@ class State:
         self.lock = threading.Lock()
         self.rules = []
         self.log = []
+        self.elsewhere = []
 
     def match(self, method, path):
         with self.lock:
@@ -200,12 +218,12 @@ def make_proxy_handler(upstream: str, public: str, state: State):
             if "retry_after" in rule.spec:
                 self.send_header("Retry-After", str(rule.spec["retry_after"]))
             for k, v in (rule.spec.get("headers") or {}).items():
-                self.send_header(k, str(v))
+                self.send_header(k, str(v).replace("{path}", self.path))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)
 
-        def forward(self, cut_after):
+        def forward(self, cut_after, rule=None):
             conn = http.client.HTTPConnection(up_host, int(up_port), timeout=600)
             try:
                 conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
@@ -225,12 +243,15 @@ def make_proxy_handler(upstream: str, public: str, state: State):
                 if cut_after is not None:
                     raise Cut()  # the body was shorter than after_bytes: cut before the answer
                 resp = conn.getresponse()
-                self.relay(resp)
+                self.relay(resp, rule)
                 return resp.status
             finally:
                 conn.close()
 
-        def relay(self, resp):
+        def relay(self, resp, rule):
+            """Relays the upstream answer, changed as a cut_response or corrupt rule says."""
+            action = rule.action if rule else None
+            append = rule.append if action == "corrupt" else b""
             self.send_response_only(resp.status, resp.reason)
             chunked = False
             has_length = False
@@ -243,6 +264,7 @@ def make_proxy_handler(upstream: str, public: str, state: State):
                     continue
                 if lk == "content-length":
                     has_length = True
+                    v = str(int(v) + len(append))
                 if lk == "location":
                     v = v.replace(f"http://{upstream}/", f"http://{public}/", 1) if v.startswith(f"http://{upstream}/") else v
                 self.send_header(k, v)
@@ -255,11 +277,24 @@ def make_proxy_handler(upstream: str, public: str, state: State):
             self.end_headers()
             if bodyless:
                 return
+            sent = 0
             while True:
                 data = resp.read1(BUF) if hasattr(resp, "read1") else resp.read(BUF)
                 if not data:
                     break
+                if action == "cut_response" and sent + len(data) >= rule.response_after_bytes:
+                    self.wfile.write(data[: rule.response_after_bytes - sent])
+                    self.wfile.flush()
+                    raise Cut()
+                if action == "corrupt" and rule.flip_at is not None and sent <= int(rule.flip_at) < sent + len(data):
+                    at = int(rule.flip_at) - sent
+                    data = data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
+                sent += len(data)
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+            if append:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(append), append) if chunked else append)
+            if action == "cut_response":
+                raise Cut()  # the body was shorter than response_after_bytes: cut at its end
             if chunked:
                 self.wfile.write(b"0\r\n\r\n")
 
@@ -273,6 +308,8 @@ def make_proxy_handler(upstream: str, public: str, state: State):
                     status = rule.status
                 elif rule and rule.action == "cut":
                     status = self.forward(rule.after_bytes)
+                elif rule and rule.action in ("cut_response", "corrupt"):
+                    status = self.forward(None, rule)
                 else:
                     if rule and rule.action == "delay":
                         time.sleep(rule.seconds)
@@ -325,6 +362,9 @@ def make_control_handler(state: State):
             if url.path == "/plan":
                 with state.lock:
                     return self.reply(200, {"rules": [dict(r.spec, used=r.used) for r in state.rules]})
+            if url.path == "/elsewhere":
+                with state.lock:
+                    return self.reply(200, list(state.elsewhere))
             if url.path == "/healthz":
                 return self.reply(200, {"ok": True})
             self.reply(404, {"error": f"unknown path {url.path}"})
@@ -336,6 +376,7 @@ def make_control_handler(state: State):
                 with state.lock:
                     state.rules = []
                     state.log = []
+                    state.elsewhere = []
                 return self.reply(200, {})
             if url.path == "/plan":
                 try:
@@ -351,19 +392,57 @@ def make_control_handler(state: State):
     return Control
 
 
+def make_elsewhere_handler(port: int, state: State):
+    realm = f"http://localhost:{port}/token"
+
+    class Elsewhere(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *a):
+            sys.stderr.write("elsewhere %s - %s\n" % (self.address_string(), fmt % a))
+
+        def handle_any(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            with state.lock:
+                state.elsewhere.append({"method": self.command, "path": self.path, "headers": dict(self.headers.items()),
+                                        "body": body.decode("latin-1")})
+            if urlsplit(self.path).path == "/token":
+                status, data = 200, json.dumps({"token": "elsewhere-token", "expires_in": 60}).encode()
+            else:
+                status, data = 401, json.dumps({"errors": [{"code": "UNAUTHORIZED", "message": "elsewhere"}]}).encode()
+            self.send_response(status)
+            if status == 401:
+                self.send_header("WWW-Authenticate", f'Bearer realm="{realm}",service="elsewhere",scope="repository:x:pull"')
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+
+    return Elsewhere
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--upstream", required=True, help="host:port of the registry")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--control-port", type=int, required=True)
+    p.add_argument("--elsewhere-port", type=int, help="serve 'another host' for redirects on this port")
     args = p.parse_args()
     state = State()
     public = f"127.0.0.1:{args.port}"
     proxy = ThreadingHTTPServer(("127.0.0.1", args.port), make_proxy_handler(args.upstream, public, state))
     control = ThreadingHTTPServer(("127.0.0.1", args.control_port), make_control_handler(state))
-    for server in (proxy, control):
+    servers = [proxy, control]
+    if args.elsewhere_port:
+        servers.append(ThreadingHTTPServer(("127.0.0.1", args.elsewhere_port), make_elsewhere_handler(args.elsewhere_port, state)))
+    for server in servers:
         server.daemon_threads = True
-    threading.Thread(target=control.serve_forever, daemon=True).start()
+    for server in servers[1:]:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"fault_proxy: {public} -> {args.upstream}, control on 127.0.0.1:{args.control_port}",
           file=sys.stderr, flush=True)
     proxy.serve_forever()
