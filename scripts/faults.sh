@@ -4,6 +4,9 @@
 #
 #   scripts/faults.sh [SCENARIO...]      (default: all; see `scripts/faults.sh --list`)
 #
+# Uses the real registry and the fault proxy of scripts/services.sh, and a dockerd with overlay2
+# (scripts/lib/bench/daemon.sh), with Spark from fetch-spark.sh and the base from make-base-image.sh.
+#
 # Scenarios (RUNS = $FAULTS_RUNS, default as in the issue: 10; 20 rounds for concurrency):
 #   registry-restart  push while the registry is killed (-9, by its PID) and restarted mid-blob at
 #                     a random byte offset; skopeo must read what a clean push gave, byte for byte
@@ -38,6 +41,8 @@ repo="$(cd "$here/.." && pwd)"
 . "$here/lib/spark-inputs.sh"
 # shellcheck source=lib/services/common.sh
 . "$here/lib/services/common.sh"
+# shellcheck source=lib/bench/daemon.sh
+. "$here/lib/bench/daemon.sh"
 blobs_py="$here/lib/faults/blobs.py"
 
 all_scenarios=(registry-restart pull-cut kill-build kill-push kill-pull kill-preload kill-gc disk-full concurrency
@@ -75,10 +80,12 @@ done
 WORK="$(mktemp -d "${FAULTS_WORK_PARENT:-/tmp}/sit-faults.XXXXXX")"
 logs="$WORK/logs"
 mkdir -p "$logs"
+BENCH_WORK="$WORK" # where bench_daemon_start keeps its daemons
 services_env="$WORK/services.env"
 cleanup() {
   local rc=$?
   set +e
+  bench_daemon_stop_all
   [ -f "$services_env" ] && SIT_SERVICES_ENV="$services_env" "$repo/scripts/services.sh" stop >/dev/null 2>&1
   svc_umount_below "$WORK"
   if [ "${FAULTS_KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
@@ -103,15 +110,16 @@ base_tar="$("$repo/scripts/make-base-image.sh")"
 dist="$WORK/spark-4.3.0"
 spark_inputs_copy "$repo" "$src_dist" "$dist"
 
-log "services: registry, fault-proxy, dockerd"
-SIT_SERVICES_ENV="$services_env" "$repo/scripts/services.sh" start --env-file "$services_env" registry fault-proxy dockerd \
+log "services: registry, fault-proxy; dockerd with overlay2 (bench.sh's: the harness's vfs daemon copies every layer)"
+SIT_SERVICES_ENV="$services_env" "$repo/scripts/services.sh" start --env-file "$services_env" registry fault-proxy \
   >"$logs/services.log" 2>&1 || { tail -n 40 "$logs/services.log" >&2; die "services.sh start failed"; }
 # shellcheck source=/dev/null
 . "$services_env"
 REG="$SIT_REGISTRY"
 PROXY="$SIT_FAULT_PROXY"
 reg_dir="$SIT_WORK/registry"
-dk() { timeout 300 /usr/bin/docker -H "$SIT_DOCKER_HOST" "$@"; }
+DOCKER_HOST_FAULTS="$(bench_daemon_start faults)" || die "dockerd did not start"
+dk() { timeout 300 /usr/bin/docker -H "$DOCKER_HOST_FAULTS" "$@"; }
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -306,7 +314,7 @@ scenario_pull_cut() {
 
 # kill_then_again NAME SECONDS PREPARE COMMAND CHECK: per run, PREPARE (fresh state), COMMAND in
 # the background killed -9 after a random delay below SECONDS, COMMAND again, then CHECK, which
-# prints the bytes lost and succeeds when the result equals an uninterrupted run's.
+# prints the bytes lost (always) and succeeds when the result equals an uninterrupted run's.
 kill_then_again() {
   local name="$1" seconds="$2" prepare="$3" command="$4" check="$5" i delay log ok l
   for ((i = 1; i <= RUNS; i++)); do
@@ -318,12 +326,14 @@ kill_then_again() {
     sleep "$delay"
     kill9 "$BG_PID"
     ok=0 l=0
-    if "$command" fg "$log.again" && l="$("$check")"; then
+    if ! "$command" fg "$log.again"; then
+      note="${note:+$note; }run $i (killed at ${delay}s): again: $(first_error "$log.again")"
+    elif l="$("$check")"; then
       ok=1
     else
-      l="${l:-0}"
-      note="${note:+$note; }run $i (killed at ${delay}s): $(first_error "$log.again")"
+      note="${note:+$note; }run $i (killed at ${delay}s): the result differs from an uninterrupted run's"
     fi
+    l="${l:-0}"
     log "  run $i: killed at ${delay}s, ok=$ok, lost $l"
     count_run "$ok" "$l"
   done
@@ -340,10 +350,14 @@ kill_store="$WORK/kill-store"
 fresh_kill_store() { rm -rf "$kill_store"; }
 # shellcheck disable=SC2046
 kill_build_cmd() { tool_cmd "$1" "$2" "$kill_store" build $(build_args "$REPO" 4.3.0); }
-kill_build_check() {
-  verified_store "$kill_store" && [ "$(image_digest "$kill_store" "$IMAGE")" = "$ref_digest" ] || return 1
-  lost_in_layout "$kill_store"
+# Prints the bytes lost in STORE; succeeds when it verifies and tags IMAGE as DIGEST.
+store_check() {
+  local store="$1" image="$2" digest="$3" ok=0
+  verified_store "$store" && [ "$(image_digest "$store" "$image")" = "$digest" ] && ok=1
+  lost_in_layout "$store"
+  [ $ok = 1 ]
 }
+kill_build_check() { store_check "$kill_store" "$IMAGE" "$ref_digest"; }
 
 # Every push starts on an empty registry, so every blob is uploaded.
 kill_push_cmd() { tool_cmd "$1" "$2" "$ref_store" push "$IMAGE" --retries 3; }
@@ -352,19 +366,17 @@ kill_push_check() { local l; l="$(lost_in_registry "$IMAGE")"; echo "$l"; [ "$l"
 ensure_pushed() { sit "$ref_store" push "$IMAGE" >>"$logs/ensure-pushed.log" 2>&1; }
 
 kill_pull_cmd() { tool_cmd "$1" "$2" "$kill_store" pull "$IMAGE" --retries 3; }
-kill_pull_check() {
-  verified_store "$kill_store" && [ "$(image_digest "$kill_store" "$IMAGE")" = "$pull_digest" ] || return 1
-  lost_in_layout "$kill_store"
-}
+kill_pull_check() { store_check "$kill_store" "$IMAGE" "$pull_digest"; }
 
 preload_id=""
 fresh_daemon() { dk rmi -f "$IMAGE" >/dev/null 2>&1 || true; }
-kill_preload_cmd() { tool_cmd "$1" "$2" "$ref_store" preload "$IMAGE" --host "$SIT_DOCKER_HOST"; }
+kill_preload_cmd() { tool_cmd "$1" "$2" "$ref_store" preload "$IMAGE" --host "$DOCKER_HOST_FAULTS"; }
+# The daemon's image must be the uninterrupted preload's (same ID); if not, the image counts lost.
 kill_preload_check() {
   local id
-  id="$(dk image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null)" || { echo "$ref_bytes"; return 1; }
-  verified_store "$ref_store" || return 1
+  id="$(dk image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null)"
   if [ "$id" = "$preload_id" ]; then echo 0; else echo "$ref_bytes"; return 1; fi
+  verified_store "$ref_store"
 }
 
 # gc runs on a copy (hard links) of a store holding the reference image and the garbage of a
@@ -374,9 +386,7 @@ gc_kept="$WORK/gc.kept"
 fresh_gc_store() { copy_store "$gc_seed" "$kill_store"; }
 kill_gc_cmd() { tool_cmd "$1" "$2" "$kill_store" gc; }
 kill_gc_check() {
-  verified_store "$kill_store" && [ "$(image_digest "$kill_store" "$IMAGE")" = "$ref_digest" ] || return 1
-  diff -q <(ls "$kill_store/blobs/sha256") "$gc_kept" >/dev/null || return 1
-  lost_in_layout "$kill_store"
+  store_check "$kill_store" "$IMAGE" "$ref_digest" && diff -q <(ls "$kill_store/blobs/sha256") "$gc_kept" >/dev/null
 }
 prepare_gc_seed() {
   copy_store "$ref_store" "$gc_seed"
@@ -396,7 +406,7 @@ scenario_kill_pull() { ensure_pushed; kill_then_again kill-pull "$pull_seconds" 
 scenario_kill_preload() {
   fresh_daemon
   local t0=$SECONDS
-  sit "$ref_store" preload "$IMAGE" --host "$SIT_DOCKER_HOST" >"$logs/ref-preload.log" 2>&1 || { note="reference preload failed: $(first_error "$logs/ref-preload.log")"; return 1; }
+  sit "$ref_store" preload "$IMAGE" --host "$DOCKER_HOST_FAULTS" >"$logs/ref-preload.log" 2>&1 || { note="reference preload failed: $(first_error "$logs/ref-preload.log")"; return 1; }
   local seconds=$(( $(elapsed_since "$t0") + 1 ))
   preload_id="$(dk image inspect --format '{{.Id}}' "$IMAGE")"
   kill_then_again kill-preload "$seconds" fresh_daemon kill_preload_cmd kill_preload_check

@@ -30,7 +30,7 @@ else
   targets=("$target")
 fi
 
-flags=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)
+flags=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld -Xlinker --no-warnings)
 for t in "${targets[@]}"; do
   echo "fuzz.sh: building $t" >&2
   (cd "$fuzz" && swift build "${flags[@]}" --product "$t" >&2)

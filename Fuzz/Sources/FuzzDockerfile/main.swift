@@ -1,10 +1,11 @@
 import Dockerfile
+import FuzzSupport
 
 /// Parses the input as a Dockerfile and plans every stage, as a build does; errors are fine,
 /// traps are not.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let text = String(decoding: fuzzInput(data, size), as: UTF8.self)
     do {
         let planner = BuildPlanner(
             dockerfile: try Dockerfile.parse(text, file: "Dockerfile"), buildArgs: ["SPARK_UID": "185"],
@@ -13,3 +14,5 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     } catch {}
     return 0
 }
+
+runLibFuzzer(fuzz)
