@@ -26,7 +26,8 @@
 #
 # Prints a table (scenario, runs, survived, bytes lost) and exits non-zero when a scenario lost
 # bytes or a run did not survive. Every loop is bounded by its run count and by
-# FAULTS_SCENARIO_SECONDS (default 1800) per scenario; every command by FAULTS_CMD_TIMEOUT (900 s).
+# FAULTS_SCENARIO_SECONDS (default 1800) per scenario; every command by FAULTS_CMD_TIMEOUT (900 s),
+# a command facing a lying registry by FAULTS_LIE_TIMEOUT (180 s).
 # Not part of .ci/run (it takes long); the quick cases are Swift tests (Tests/IntegrationTests/
 # FaultTests.swift).
 #
@@ -34,7 +35,9 @@
 # work dir), FAULTS_WORK_PARENT (default /tmp), FAULTS_SEED (for $RANDOM, default: the PID),
 # SPARK_DISTS_CACHE (see fetch-spark.sh).
 set -euo pipefail
-
+# The whole script is one compound command, so bash has read all of it before it runs any of it:
+# editing the file during a (long) run cannot change what the run does.
+{
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 # shellcheck source=lib/spark-inputs.sh
@@ -491,16 +494,20 @@ canary_leaked() {
   grep -qF -e "$canary_password" -e "$basic" <<<"$seen"
 }
 
+# A lie must be answered by an error within this time (a loop that never ends is a failure).
+LIE_TIMEOUT="${FAULTS_LIE_TIMEOUT:-180}"
+
 # lie NAME RULES MODE ERROR_REGEX: one run; MODE pull or push (push into a wiped registry with
 # 1 MiB chunks, so every blob is uploaded in PATCHes).
 lie() {
   local name="$1" rules="$2" mode="$3" pattern="$4" store="$WORK/$1" log="$logs/$1.log" rc=0 tagged=0 ok=0
+  note=""
   proxy_reset
   proxy_plan "$rules"
   if [ "$mode" = pull ]; then
     ensure_pushed
-    sit "$store" pull "$PROXY/faults/spark:4.3.0" --retries 2 >"$log" 2>&1 || rc=$?
-    [ -z "$(image_digest "$store" "$PROXY/faults/spark:4.3.0" 2>/dev/null)" ] || tagged=1
+    CMD_TIMEOUT=$LIE_TIMEOUT sit "$store" pull "$PROXY/faults/spark:4.3.0" --retries 2 >"$log" 2>&1 || rc=$?
+    [ $rc = 0 ] || [ -z "$(image_digest "$store" "$PROXY/faults/spark:4.3.0" 2>/dev/null)" ] || tagged=1
     sit "$store" verify >>"$log" 2>&1 || tagged=1
   else
     registry_wipe
@@ -508,12 +515,20 @@ lie() {
     # The same image named through the proxy (the build reuses the reference's layers).
     # shellcheck disable=SC2046
     sit "$store" build $(build_args "$PROXY/lie" 4.3.0) >"$log.build" 2>&1
-    sit "$store" push "$PROXY/lie/spark:4.3.0" --retries 2 --chunk-size 1m >"$log" 2>&1 || rc=$?
+    CMD_TIMEOUT=$LIE_TIMEOUT sit "$store" push "$PROXY/lie/spark:4.3.0" --retries 2 --chunk-size 1m >"$log" 2>&1 || rc=$?
     ! skopeo inspect --raw --tls-verify=false "docker://$REG/lie/spark:4.3.0" >/dev/null 2>&1 || tagged=1
   fi
-  if [ $rc != 0 ] && [ $rc != 124 ] && [ $tagged = 0 ] && grep -qiE "$pattern" "$log" && ! canary_leaked; then ok=1; fi
+  # A clear error and nothing tagged, or (a registry whose lie can be seen through, such as extra
+  # bytes after a blob's size) exactly the reference image; never the canary elsewhere.
+  if [ $rc = 0 ] && [ "$mode" = pull ]; then
+    store_check "$store" "$PROXY/faults/spark:4.3.0" "$pull_digest" >/dev/null && ok=1
+  elif [ $rc != 0 ] && [ $rc != 124 ] && [ $tagged = 0 ] && grep -qiE "$pattern" "$log"; then
+    ok=1
+  fi
+  ! canary_leaked || ok=0
   runs=1 survived=$ok lost=0
-  note="exit $rc, tagged $tagged, $( canary_leaked && echo 'CANARY LEAKED, ' )$(first_error "$log")"
+  [ $rc != 124 ] || note="timed out after ${LIE_TIMEOUT}s; "
+  note="${note}exit $rc, tagged $tagged, $( canary_leaked && echo 'CANARY LEAKED, ' )$(first_error "$log")"
   proxy_reset
 }
 scenario_lie_size() {
@@ -522,8 +537,11 @@ scenario_lie_size() {
 scenario_lie_digest() {
   lie lie-digest "{\"rules\": [{\"method\": \"GET\", \"path_regex\": \"/blobs/$largest_digest\", \"action\": \"corrupt\", \"flip_at\": 4096}]}" pull 'digest|sha256'
 }
+# The registry's origin first asks for Basic credentials (once), so the tool holds the canary in
+# its session when the redirect comes.
 scenario_lie_redirect() {
-  lie lie-redirect "{\"rules\": [{\"method\": \"GET\", \"path_regex\": \"/blobs/$largest_digest\", \"action\": \"status\", \"status\": 307, \"headers\": {\"Location\": \"http://$SIT_FAULT_ELSEWHERE/storage/blob\"}}]}" pull '401|unauthori|realm|auth|redirect'
+  local ask='{"method": "*", "path_regex": "^/v2/(.+/manifests/.*)?$", "action": "status", "status": 401, "times": 1, "headers": {"WWW-Authenticate": "Basic realm=\"faults\""}}'
+  lie lie-redirect "{\"rules\": [$ask, {\"method\": \"GET\", \"path_regex\": \"/blobs/$largest_digest\", \"action\": \"status\", \"status\": 307, \"headers\": {\"Location\": \"http://$SIT_FAULT_ELSEWHERE/storage/blob\"}}]}" pull '401|unauthori|realm|auth|redirect'
 }
 scenario_lie_range() {
   lie lie-range '{"rules": [{"method": "PATCH", "path_regex": "/blobs/uploads/", "action": "status", "status": 202, "headers": {"Location": "{path}", "Range": "0-0", "Docker-Upload-UUID": "stuck"}}]}' push 'range|advance|progress|offset'
@@ -545,3 +563,4 @@ while IFS=$'\t' read -r name r s l n; do
 done <"$table"
 echo "reference: $IMAGE $ref_digest ($ref_bytes bytes); seed ${FAULTS_SEED:-$$}; $((SECONDS - T_START)) s"
 exit "$status"
+}

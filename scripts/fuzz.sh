@@ -8,7 +8,8 @@
 #   RUNS     inputs per target (default 1000000)
 #   SECONDS  time limit per target (-max_total_time, default 600)
 #
-# Built with `-sanitize=fuzzer,address` in Fuzz/.build. The seed corpora in Fuzz/Corpus/TARGET are
+# Built in release mode (bounds and overflow checks stay; debug code runs 10-50x slower) with
+# `-sanitize=fuzzer,address` in Fuzz/.build. The seed corpora in Fuzz/Corpus/TARGET are
 # only read: new inputs go to a scratch corpus under Fuzz/.build/corpus/TARGET. A crash leaves its
 # input in Fuzz/.build/crashes/TARGET/ and makes the script exit non-zero; turn it into a
 # regression test (a table row in the ordinary test target) before fixing it.
@@ -30,7 +31,7 @@ else
   targets=("$target")
 fi
 
-flags=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld -Xlinker --no-warnings)
+flags=(-c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld -Xlinker --no-warnings)
 for t in "${targets[@]}"; do
   echo "fuzz.sh: building $t" >&2
   (cd "$fuzz" && swift build "${flags[@]}" --product "$t" >&2)
