@@ -32,9 +32,11 @@ struct FaultTests {
     }
 
     /// Two builds of the same image under two tags and a gc, at once, three rounds: every round
-    /// both tags are there, valid, and the image a build alone makes.
+    /// both tags are there, valid, and the image a build alone makes. gc starts once the builds
+    /// have stored blobs that no tag names yet (what a gc without the writers' lock deletes).
     @Test func twoBuildsAndGarbageCollectionShareOneStore() throws {
         try Built.with { built in
+            try addBigJar(built)
             let reference = Tool(store: built.dir.appending(path: "reference"))
             try reference.run(buildArguments(built, tag: "a")).check()
             let expected = try reference.manifestDigest("localhost:5000/spark/spark:a")
@@ -42,12 +44,17 @@ struct FaultTests {
             for round in 1...3 {
                 for tag in ["a", "b"] { _ = try built.tool.run(["rmi", "localhost:5000/spark/spark:\(tag)"]) }
                 try built.tool.run(["gc"]).check()
-                let running = try [
+                let builds = try [
                     Background(built.tool, buildArguments(built, tag: "a")),
                     Background(built.tool, buildArguments(built, tag: "b")),
-                    Background(built.tool, ["gc"]),
                 ]
-                for result in running.map({ $0.wait() }) { #expect(result.succeeded, "round \(round): \(result)") }
+                let blobs = built.tool.store.appending(path: "blobs/sha256")
+                let stored = builds[0].waitUntil(timeout: .seconds(120)) {
+                    !((try? FileManager.default.contentsOfDirectory(atPath: blobs.path)) ?? []).isEmpty
+                }
+                let gc = try Background(built.tool, ["gc"])
+                #expect(stored, "round \(round): the builds stored a blob before gc started")
+                for result in (builds + [gc]).map({ $0.wait() }) { #expect(result.succeeded, "round \(round): \(result)") }
                 try built.tool.expectConsistentStore().check()
                 #expect(try built.tool.manifestDigest("localhost:5000/spark/spark:a") == expected, "round \(round)")
                 #expect(try built.tool.manifestDigest("localhost:5000/spark/spark:b") == expected, "round \(round)")
@@ -59,9 +66,7 @@ struct FaultTests {
     /// build again: it succeeds, the store verifies, and the image is an uninterrupted build's.
     @Test func aBuildKilledMidBlobIsRebuiltIdentically() throws {
         try Built.with { built in
-            // A 32 MiB jar, so the build is still writing when the kill comes.
-            let jar = built.spark.home.appending(path: "jars/big.jar")
-            try Command.run("dd", ["if=/dev/urandom", "of=\(jar.path)", "bs=1M", "count=32", "status=none"]).check()
+            try addBigJar(built)
             let reference = Tool(store: built.dir.appending(path: "reference"))
             try reference.run(buildArguments(built, tag: "k")).check()
             let expected = try reference.manifestDigest("localhost:5000/spark/spark:k")
@@ -81,6 +86,12 @@ struct FaultTests {
             #expect(try built.tool.manifestDigest("localhost:5000/spark/spark:k") == expected)
             #expect(try misnamedBlobs(in: built.tool.store) == [])
         }
+    }
+
+    /// A 16 MiB jar of random bytes, so a build is still writing when a test acts on it.
+    private func addBigJar(_ built: Built) throws {
+        let jar = built.spark.home.appending(path: "jars/big.jar")
+        try Command.run("dd", ["if=/dev/urandom", "of=\(jar.path)", "bs=1M", "count=16", "status=none"]).check()
     }
 
     private func buildArguments(_ built: Built, tag: String) -> [String] {
