@@ -36,10 +36,7 @@ struct FaultTests {
     /// have stored blobs that no tag names yet (what a gc without the writers' lock deletes).
     @Test func twoBuildsAndGarbageCollectionShareOneStore() throws {
         try Built.with { built in
-            try addBigJar(built)
-            let reference = Tool(store: built.dir.appending(path: "reference"))
-            try reference.run(buildArguments(built, tag: "a")).check()
-            let expected = try reference.manifestDigest("localhost:5000/spark/spark:a")
+            let expected = try uninterruptedBuild(built, tag: "a")
 
             for round in 1...3 {
                 for tag in ["a", "b"] { _ = try built.tool.run(["rmi", "localhost:5000/spark/spark:\(tag)"]) }
@@ -49,9 +46,7 @@ struct FaultTests {
                     Background(built.tool, buildArguments(built, tag: "b")),
                 ]
                 let blobs = built.tool.store.appending(path: "blobs/sha256")
-                let stored = builds[0].waitUntil(timeout: .seconds(120)) {
-                    !((try? FileManager.default.contentsOfDirectory(atPath: blobs.path)) ?? []).isEmpty
-                }
+                let stored = builds[0].waitUntil(timeout: .seconds(120)) { hasEntries(blobs) }
                 let gc = try Background(built.tool, ["gc"])
                 #expect(stored, "round \(round): the builds stored a blob before gc started")
                 for result in (builds + [gc]).map({ $0.wait() }) { #expect(result.succeeded, "round \(round): \(result)") }
@@ -66,16 +61,11 @@ struct FaultTests {
     /// build again: it succeeds, the store verifies, and the image is an uninterrupted build's.
     @Test func aBuildKilledMidBlobIsRebuiltIdentically() throws {
         try Built.with { built in
-            try addBigJar(built)
-            let reference = Tool(store: built.dir.appending(path: "reference"))
-            try reference.run(buildArguments(built, tag: "k")).check()
-            let expected = try reference.manifestDigest("localhost:5000/spark/spark:k")
+            let expected = try uninterruptedBuild(built, tag: "k")
 
             let build = try Background(built.tool, buildArguments(built, tag: "k"))
             let ingest = built.tool.store.appending(path: "ingest")
-            let writing = build.waitUntil(timeout: .seconds(120)) {
-                !((try? FileManager.default.contentsOfDirectory(atPath: ingest.path)) ?? []).isEmpty
-            }
+            let writing = build.waitUntil(timeout: .seconds(120)) { hasEntries(ingest) }
             build.kill()
             let killed = build.wait()
             #expect(writing, "the build was writing a blob when killed: \(killed)")
@@ -88,10 +78,18 @@ struct FaultTests {
         }
     }
 
-    /// A 16 MiB jar of random bytes, so a build is still writing when a test acts on it.
-    private func addBigJar(_ built: Built) throws {
+    /// Adds a 16 MiB jar of random bytes (so a build is still writing when a test acts on it),
+    /// builds into a store of its own, and returns the manifest digest.
+    private func uninterruptedBuild(_ built: Built, tag: String) throws -> String {
         let jar = built.spark.home.appending(path: "jars/big.jar")
         try Command.run("dd", ["if=/dev/urandom", "of=\(jar.path)", "bs=1M", "count=16", "status=none"]).check()
+        let reference = Tool(store: built.dir.appending(path: "reference"))
+        try reference.run(buildArguments(built, tag: tag)).check()
+        return try reference.manifestDigest("localhost:5000/spark/spark:\(tag)")
+    }
+
+    private func hasEntries(_ dir: URL) -> Bool {
+        !((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).isEmpty
     }
 
     private func buildArguments(_ built: Built, tag: String) -> [String] {
