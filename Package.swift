@@ -9,6 +9,11 @@ let package = Package(
     name: "spark-image-tool",
     products: [
         .executable(name: "spark-image-tool", targets: ["spark-image-tool"]),
+        // For the libFuzzer targets in Fuzz/ (a separate package, so `swift test` is unaffected).
+        .library(name: "OCI", targets: ["OCI"]),
+        .library(name: "Dockerfile", targets: ["Dockerfile"]),
+        .library(name: "Registry", targets: ["Registry"]),
+        .library(name: "Archive", targets: ["Archive"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
