@@ -9,6 +9,11 @@ let package = Package(
     name: "spark-image-tool",
     products: [
         .executable(name: "spark-image-tool", targets: ["spark-image-tool"]),
+        // For the libFuzzer targets in Fuzz/ (a separate package, so `swift test` is unaffected).
+        .library(name: "OCI", targets: ["OCI"]),
+        .library(name: "Dockerfile", targets: ["Dockerfile"]),
+        .library(name: "Registry", targets: ["Registry"]),
+        .library(name: "Archive", targets: ["Archive"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,7 +25,8 @@ let package = Package(
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         // ISA-L's inflate, about twice zlib's speed, for reading gzip layers (base images).
         .target(name: "CIsal", linkerSettings: [.linkedLibrary("isal")]),
-        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // libssl for the TLS close_notify of a hijacked connection (half-closing exec stdin).
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("ssl")]),
 
         // Small helpers every module may use: HintedError, hex SHA-256, errno text, subprocesses.
         .target(name: "Support", dependencies: [crypto]),
@@ -64,7 +70,8 @@ let package = Package(
         // Runs the Runtime module's whole path as another user (rootless tests); `swift build` builds it.
         .executableTarget(name: "RuntimeProbe", dependencies: ["Runtime"], path: "Tests/RuntimeProbe"),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Support"]),
+        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Support", "DockerEngine"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -23,6 +23,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 # shellcheck source=lib/bench/daemon.sh
 . "$here/lib/bench/daemon.sh"
+# shellcheck source=lib/spark-inputs.sh
+. "$here/lib/spark-inputs.sh"
 
 orig_args="$*"
 heavy_docker_runs=1
@@ -86,9 +88,7 @@ log "release build of spark-image-tool"
 TOOL="$(cd "$repo" && swift build -c release --show-bin-path)/spark-image-tool"
 [ -x "$TOOL" ] || die "no binary at $TOOL"
 
-if [ -z "${SPARK_DISTS_CACHE:-}" ] && [ -f /work/cache/spark-4.3.0/RELEASE -o -f /work/cache/pyspark/pyspark-4.3.0.tar.gz ]; then
-  export SPARK_DISTS_CACHE=/work/cache
-fi
+spark_inputs_use_shared_cache
 log "Spark 4.3.0 (fetch-spark.sh, SPARK_DISTS_CACHE=${SPARK_DISTS_CACHE:-default})"
 src_dist="$("$repo/scripts/fetch-spark.sh" 4.3.0)"
 log "base images (make-base-image.sh, cached after the first time)"
@@ -99,10 +99,7 @@ pybase_tar="$("$repo/scripts/make-base-image.sh" --python)"
 # this checkout's dockerfiles/, i.e. exactly the Dockerfiles built into the tool: both tools build
 # the same COPY-only Dockerfile. Scenario 3 adds jars to this copy.
 dist="$BENCH_WORK/spark-4.3.0"
-cp -al "$src_dist" "$dist"
-rm -rf "$dist/kubernetes/dockerfiles"
-cp -R "$repo/dockerfiles" "$dist/kubernetes/dockerfiles"
-mkdir -p "$dist/kubernetes/dockerfiles/spark/work-dir"
+spark_inputs_copy "$repo" "$src_dist" "$dist"
 [ -x "$dist/bin/docker-image-tool.sh" ] || die "$dist/bin/docker-image-tool.sh is missing"
 
 log "services: registry"

@@ -5,9 +5,9 @@ set -euo pipefail
 
 packages=(
   # C libraries we link against
-  libarchive-dev libcurl4-openssl-dev zlib1g-dev libisal-dev pkg-config
+  libarchive-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libisal-dev pkg-config
   # test peers and validators nobody here wrote
-  docker-registry docker.io skopeo umoci
+  docker-registry docker.io skopeo umoci containerd
   # base images (make-base-image.sh) and the tiny test base
   mmdebstrap busybox-static
   # services.sh: umount of what dockerd leaves below its work dir
@@ -23,6 +23,8 @@ packages=(
   zip
   # token server and fault proxy (scripts/lib/*.py run on Debian's /usr/bin/python3)
   python3-cryptography
+  # the CI examples in docs/ci.md are parsed as YAML by the tests
+  python3-yaml
   # pyspark from PyPI for the quickstart
   python3 python3-pip ca-certificates curl jq
   # scripts/bench.sh: peak RSS (/usr/bin/time) and arithmetic on times

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds a Java base image root filesystem tarball with mmdebstrap, without Docker:
 # Debian bookworm + openjdk-17-jre-headless, bash, tini, procps (+ python3 with --python,
-# + r-base-core with --r), a `spark` user and group (uid/gid 185).
+# + r-base-core with --r), a `spark` user and group (uid/gid 185). With --apt: Debian's minbase
+# variant (apt included) with openjdk-17-jre-headless only, like the JRE images Spark's own
+# Dockerfiles start FROM, for Dockerfiles that RUN apt-get.
 #
-#   scripts/make-base-image.sh [--python] [--r] [-o OUT.tar|-o -] [--force]
+#   scripts/make-base-image.sh [--python] [--r] [--apt] [-o OUT.tar|-o -] [--force]
 #
 # Without -o the result is cached under ${XDG_CACHE_HOME:-$HOME/.cache}/spark-image-tool/base/
 # and reused when present (also for -o OUT.tar when OUT.tar exists; --force rebuilds). The path of
@@ -18,11 +20,12 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -e/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
-with_python=0 with_r=0 out="" force=0
+with_python=0 with_r=0 with_apt=0 out="" force=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --python) with_python=1 ;;
     --r) with_r=1 ;;
+    --apt) with_apt=1 ;;
     -o|--output) [ $# -ge 2 ] || usage; out="$2"; shift ;;
     -o*) out="${1#-o}" ;;
     --force) force=1 ;;
@@ -37,6 +40,8 @@ packages=(openjdk-17-jre-headless bash tini procps)
 name="java17"
 if [ "$with_python" = 1 ]; then packages+=(python3); name+="-python3"; fi
 if [ "$with_r" = 1 ]; then packages+=(r-base-core); name+="-r"; fi
+variant=essential
+if [ "$with_apt" = 1 ]; then packages=(openjdk-17-jre-headless); name="java17-apt"; variant=minbase; fi
 # Bump when the recipe below changes, so stale cached tarballs are not reused.
 recipe_version=2
 
@@ -78,7 +83,7 @@ start=$(date +%s)
 echo "make-base-image: mmdebstrap --mode=$mode $suite [$include] from $mirror" >&2
 mmdebstrap \
   --mode="$mode" \
-  --variant=essential \
+  --variant="$variant" \
   --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
   --include="$include" \
   --aptopt='APT::Install-Recommends "false"' \

@@ -26,7 +26,7 @@ for lib in "$here"/lib/services/*.sh; do
   . "$lib"
 done
 
-default_services=(registry registry-basic registry-tls registry-token fault-proxy dockerd dockerd-tls)
+default_services=(registry registry-basic registry-tls registry-token fault-proxy dockerd dockerd-tls containerd kind-nodes)
 
 cmd="${1:-}"
 [ $# -eq 0 ] || shift

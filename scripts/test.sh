@@ -7,7 +7,7 @@
 # Exits with swift test's status. Services are always stopped (trap on EXIT). A service that does
 # not start makes this script fail, locally and in CI alike.
 # Environment: SIT_SERVICES="registry registry-basic registry-tls registry-token fault-proxy dockerd
-# dockerd-tls" (the services to start, in order; see scripts/services.sh list).
+# dockerd-tls containerd kind-nodes" (the services to start, in order; see scripts/services.sh list).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -38,7 +38,7 @@ trap 'exit 143' TERM
 
 t0=$SECONDS
 # shellcheck disable=SC2086
-scripts/services.sh start ${SIT_SERVICES:-registry registry-basic registry-tls registry-token fault-proxy dockerd dockerd-tls}
+scripts/services.sh start ${SIT_SERVICES:-registry registry-basic registry-tls registry-token fault-proxy dockerd dockerd-tls containerd kind-nodes}
 echo "test.sh: services started in $((SECONDS - t0))s" >&2
 # shellcheck source=/dev/null
 . "$SIT_SERVICES_ENV"

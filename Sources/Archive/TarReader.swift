@@ -11,19 +11,14 @@ public final class TarReader {
     /// Handed to libarchive by pointer, so it lives outside Swift's copy-on-write storage.
     private let inflated = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
     private var gzipError: ArchiveError?
+    /// The bytes of an in-memory archive: libarchive reads them by pointer until deinit.
+    private let memory: UnsafeMutableRawBufferPointer?
 
     /// - Parameter raw: read the file as one decompressed stream instead of as a tar.
     public init(path: String, raw: Bool = false) throws {
-        guard let archive = archive_read_new() else { throw ArchiveError(path: path, "libarchive: out of memory") }
         self.path = path
-        self.archive = archive
-        for enable in Self.builtInFilters { _ = enable(archive) }
-        if raw {
-            archive_read_support_format_raw(archive)
-        } else {
-            archive_read_support_format_tar(archive)
-            archive_read_support_format_gnutar(archive)
-        }
+        archive = try Self.newArchive(path: path, raw: raw)
+        memory = nil
         // On failure deinit frees the handle: it runs because every property is set by now.
         let opened: Int32
         if GzipFileReader.isGzip(path: path) {
@@ -36,6 +31,29 @@ public final class TarReader {
             opened = archive_read_open_filename(archive, path, 1 << 20)
         }
         guard opened == ARCHIVE_OK else { throw failure("cannot open") }
+    }
+
+    /// Reads a tar (compressed or not) held in memory; `name` stands for the path in errors.
+    /// The bytes are copied, so the reader owns everything libarchive points to.
+    public init(bytes: some Collection<UInt8>, name: String) throws {
+        path = name
+        archive = try Self.newArchive(path: name, raw: false)
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+        copy.copyBytes(from: bytes)
+        memory = copy
+        guard archive_read_open_memory(archive, copy.baseAddress, bytes.count) == ARCHIVE_OK else { throw failure("cannot open") }
+    }
+
+    private static func newArchive(path: String, raw: Bool) throws -> OpaquePointer {
+        guard let archive = archive_read_new() else { throw ArchiveError(path: path, "libarchive: out of memory") }
+        for enable in builtInFilters { _ = enable(archive) }
+        if raw {
+            archive_read_support_format_raw(archive)
+        } else {
+            archive_read_support_format_tar(archive)
+            archive_read_support_format_gnutar(archive)
+        }
+        return archive
     }
 
     /// libarchive's read callback: the next decompressed chunk, 0 at the end, -1 on error.
@@ -78,6 +96,7 @@ public final class TarReader {
     deinit {
         archive_read_free(archive)
         inflated.deallocate()
+        memory?.deallocate()
     }
 
     /// The next entry's header, or nil at the end of the archive.

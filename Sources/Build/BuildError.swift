@@ -9,6 +9,6 @@ public typealias BuildError = ModuleError<BuildFailure>
 extension BuildError {
     /// Prefixes the Dockerfile location of the instruction that failed.
     func at(_ file: String, line: Int) -> BuildError {
-        BuildError("\(file):\(line): \(message)", hint: hint)
+        BuildError("\(file):\(line): \(message)", hint: hint, kind: failureKind)
     }
 }

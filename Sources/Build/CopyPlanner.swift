@@ -141,7 +141,7 @@ struct CopyPlanner {
         return item
     }
 
-    /// `--chown` with numeric ids (or root); names would need the image's /etc/passwd.
+    /// `--chown` with numeric ids (or root); names are resolved before, from the image's /etc/passwd.
     static func owner(_ chown: String?) throws(BuildError) -> (uid: Int, gid: Int)? {
         guard let chown else { return nil }
         let parts = chown.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
@@ -149,7 +149,7 @@ struct CopyPlanner {
             if text == "root" { return 0 }
             guard let value = Int(text), value >= 0 else {
                 throw BuildError("--chown=\(chown): '\(text)' is not a numeric id",
-                                 hint: "this tool does not read the base image's /etc/passwd; use numeric ids, e.g. --chown=185:0")
+                                 hint: "write user[:group] with names from the image or numeric ids, e.g. --chown=185:0")
             }
             return value
         }

@@ -21,11 +21,14 @@ public struct ImageBuildRequest: Sendable {
     public var platform: Platform
     /// Put on the manifest (the base's name and digest are added when known).
     public var annotations: [String: String]
+    /// `--secret id=…,src=…`: files RUN --mount=type=secret reads; never in a layer or cache key.
+    public var secrets: [String: String]
 
     public init(dockerfile: String, dockerfileName: String, buildArgs: [String: String], mounts: [ContextMount],
                 baseOverride: String? = nil, references: [ImageReference], format: ManifestFormat = .oci, platform: Platform = .host,
-                annotations: [String: String] = [:]) {
+                annotations: [String: String] = [:], secrets: [String: String] = [:]) {
         self.annotations = annotations
+        self.secrets = secrets
         self.dockerfile = dockerfile
         self.dockerfileName = dockerfileName
         self.buildArgs = buildArgs
@@ -101,7 +104,7 @@ public struct ImageBuilder: Sendable {
 }
 
 /// The mutable part of one build: layer numbering and counts.
-private struct StageRun {
+struct StageRun {
     let builder: ImageBuilder
     let request: ImageBuildRequest
     let context: BuildContext
@@ -132,7 +135,8 @@ private struct StageRun {
             return BuildError("cannot use base image \(name): \(error)",
                               hint: "check that the file is a complete, uncorrupted image archive or root file system tarball")
         default:
-            return BuildError("cannot use base image \(name): \(error)", hint: (error as? any HintedError)?.hint)
+            let hinted = error as? any HintedError
+            return BuildError("cannot use base image \(name): \(error)", hint: hinted?.hint, kind: hinted?.failureKind ?? .userError)
         }
     }
 
@@ -156,22 +160,26 @@ private struct StageRun {
     mutating func build(_ stage: StageHeader, on base: BaseImage, planner: BuildPlanner, built: [ImageAssembler]) throws -> ImageAssembler {
         var image = ImageAssembler(base: base, epoch: builder.settings.epoch, format: request.format)
         let plan = try planner.evaluate(stage, base: image.baseState)
-        // Refused before any layer of the stage is written, until the RUN executor is wired in.
+        // Before any layer of the stage: a RUN the machine cannot run stops the build here.
         if let run = plan.steps.first(where: { if case .run = $0.action { true } else { false } }) {
-            throw BuildError("RUN needs the runtime executor, which this build does not have yet",
-                             hint: "build the base image with the packages you need (scripts/make-base-image.sh) and keep RUN out of the Dockerfile")
-                .at(request.dockerfileName, line: run.line)
+            try Emulation.check(request.platform, runLine: run.line, file: request.dockerfileName)
         }
         var directories: DirectoryIndex?
         for step in plan.steps {
             builder.events(.step(line: step.line, text: step.createdBy))
+            if case .run(let runStep) = step.action {
+                try directories?.confirm(store: builder.store)
+                directories = nil
+                try buildRun(runStep, line: step.line, createdBy: step.createdBy, image: &image, built: built)
+                continue
+            }
             guard case .copy(let copy) = step.action else {
                 image.apply(step.action, createdBy: step.createdBy)
                 continue
             }
             do {
                 if directories == nil { directories = DirectoryIndex(layers: image.layers, store: builder.store) }
-                let layers = try buildLayers(copy, description: step.createdBy, built: built, directories: &directories!)
+                let layers = try buildLayers(copy, description: step.createdBy, built: built, layers: image.layers, directories: &directories!)
                 if layers.isEmpty {
                     // A wildcard that matched nothing: history only, as Docker records it.
                     image.addEmptyLayer(createdBy: step.createdBy)
@@ -190,7 +198,7 @@ private struct StageRun {
     }
 
     /// The COPY's layers: none when it matched nothing, several when it is split.
-    private mutating func buildLayers(_ copy: CopyStep, description: String, built: [ImageAssembler],
+    private mutating func buildLayers(_ copy: CopyStep, description: String, built: [ImageAssembler], layers imageLayers: [Descriptor],
                                       directories: inout DirectoryIndex) throws -> [BuiltLayer] {
         var unpackedSource: ExtractedTree?
         var sourceContext = context
@@ -204,7 +212,7 @@ private struct StageRun {
             unpackedSource = try ExtractedTree.unpack(image.layers, from: builder.store, sources: copy.sources)
         }
         if let unpackedSource { sourceContext = unpackedSource.context }
-        let planner = CopyPlanner(context: sourceContext, step: copy, owner: try CopyPlanner.owner(copy.chown),
+        let planner = CopyPlanner(context: sourceContext, step: copy, owner: try copyOwner(copy.chown, layers: imageLayers),
                                   scratchDirectory: "\(builder.store.root)/ingest")
         let plan = try planner.plan()
         let groups = builder.settings.splitThreshold.map { LayerSplitter(threshold: $0).split(plan.entries) } ?? [plan.entries]

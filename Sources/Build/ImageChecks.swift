@@ -4,7 +4,7 @@ import Store
 
 /// What an image needs to run Spark, checked from its file tree and config without starting a
 /// container: the warnings a build prints (errors with --strict) and `check` reports.
-public struct ImageCheck: Sendable, Equatable {
+public struct ImageCheck: Codable, Sendable, Equatable {
     public var problem: String
     public var fix: String
 
@@ -40,7 +40,7 @@ struct ImageFacts {
 
 enum ImageChecks {
     /// The interpreters an image variant runs besides Java.
-    enum Needs: Sendable { case jvm, python, r }
+    enum Needs: String, Sendable { case jvm, python, r }
 
     static func run(_ facts: ImageFacts, needs: Needs) -> [ImageCheck] {
         var found: [ImageCheck] = []
@@ -103,8 +103,20 @@ public struct ImageChecker: Sendable {
     public init(store: Store) { self.store = store }
 
     public func check(_ reference: ImageReference, platform: Platform) throws -> [ImageCheck] {
-        let image = try store.image(reference, platform: platform)
-        let facts = try ImageFacts(layers: image.manifest.layers, config: image.config.config, store: store)
-        return ImageChecks.run(facts, needs: .init(repository: reference.repository))
+        let descriptor = try store.image(reference, platform: platform).manifestDescriptor
+        return try findings(ofManifest: descriptor.digest, needs: .init(repository: reference.repository))
+    }
+
+    /// Manifest digest → findings by needs: a rebuild that changed nothing checks nothing again.
+    private static let findings = CacheShelf<[String: [ImageCheck]]>("image-checks", lifetime: .whileBlobExists)
+
+    func findings(ofManifest digest: Digest, needs: ImageChecks.Needs) throws -> [ImageCheck] {
+        var known = store.cached(Self.findings, key: digest.encoded) ?? [:]
+        if let found = known[needs.rawValue] { return found }
+        let image = try store.image(Descriptor(mediaType: MediaType.ociManifest, digest: digest, size: 0))
+        let found = ImageChecks.run(try ImageFacts(layers: image.manifest.layers, config: image.config.config, store: store), needs: needs)
+        known[needs.rawValue] = found
+        try store.remember(known, on: Self.findings, key: digest.encoded)
+        return found
     }
 }

@@ -6,11 +6,20 @@ import Runtime
 import Store
 import Support
 
-/// A RUN step as a layer: the command runs in an OCI runtime over the parent's unpacked file
-/// tree, and what it changed (the overlay's upper directory) is written through the same
-/// deterministic pipeline as COPY. A cache hit starts no runtime.
-// TODO(unpacker): the lower directories become the parent's snapshots, made once per diff_id by
-// the safe unpacker; then ImageBuilder calls this instead of refusing RUN.
+/// What a RUN that is not in the cache needs, made only then (a hit unpacks nothing).
+struct RunInputs {
+    /// The parent's snapshots, topmost first.
+    var lowerDirs: [String]
+    var users: UserDatabase
+    /// Host directories or files for `--mount=type=bind`, by target.
+    var bindSources: [String: String] = [:]
+    /// Unpacked trees the bind sources live in, kept until the RUN is over.
+    var trees: [ExtractedTree] = []
+}
+
+/// A RUN step as a layer: the command runs in an OCI runtime over the parent's snapshots, and
+/// what it changed (the overlay's upper directory) is written through the same deterministic
+/// pipeline as COPY. A cache hit starts no runtime.
 struct RunLayerBuilder: Sendable {
     let store: Store
     let settings: LayerSettings
@@ -18,28 +27,33 @@ struct RunLayerBuilder: Sendable {
     let runtime: OCIRuntime
     /// Set when the build runs as a normal user.
     let rootless: RootlessIDs?
+    /// `--secret id=…,src=…`: secret id → file on the host. Never in a layer or a cache key.
+    var secrets: [String: String] = [:]
 
     /// Lines of output kept for the error of a failed RUN.
     static let tailLines = 20
 
-    /// `lowerDirs`: the parent's file tree, topmost first; `parentDiffIDs`: the chain it stands for.
+    /// `parentDiffIDs`: the chain the RUN runs on; `prepare` gives what running it needs.
     func build(
-        _ step: RunStep, lowerDirs: [String], parentDiffIDs: [Digest], line: Int, description: String, id: Int
+        _ step: RunStep, parentDiffIDs: [Digest], line: Int, description: String, id: Int, prepare: () throws -> RunInputs
     ) throws -> BuiltLayer {
         let key = cacheKey(step, parentDiffIDs: parentDiffIDs)
         if settings.useCache, let cached = store.cachedLayer(key: key) {
             events(.layerFinished(id: id, digest: cached.digest, size: cached.size, cached: true))
             return BuiltLayer(layer: cached, cached: true)
         }
-        let scratch = "\(store.root)/ingest/run-\(UUID().uuidString)"
+        let inputs = try prepare()
+        // Absolute: the overlay's upper and work directories are in it.
+        let scratch = URL(fileURLWithPath: store.root).standardizedFileURL.path + "/ingest/run-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let upper = "\(scratch)/upper"
         var tail: [String] = []
-        let status = try BundleRunner(runtime: runtime, scratchDir: scratch).run(
-            try bundleSpec(step), lowerDirs: lowerDirs, upperDir: upper
-        ) { text in
-            events(.runOutput(line: line, text: text))
-            tail = Array((tail + [text]).suffix(Self.tailLines))
+        let spec = try bundleSpec(step, inputs: inputs, scratch: scratch)
+        let status = try withExtendedLifetime(inputs.trees) {
+            try BundleRunner(runtime: runtime, scratchDir: scratch).run(spec, lowerDirs: inputs.lowerDirs, upperDir: upper) { text in
+                events(.runOutput(line: line, text: text))
+                tail = Array((tail + [text]).suffix(Self.tailLines))
+            }
         }
         guard status == 0 else {
             throw BuildError(
@@ -64,7 +78,7 @@ struct RunLayerBuilder: Sendable {
         return LayerBuilder.hash("run-v1\n\(chain)\n\(layer)\n\(step.cacheKey)")
     }
 
-    func bundleSpec(_ step: RunStep) throws -> BundleSpec {
+    func bundleSpec(_ step: RunStep, inputs: RunInputs, scratch: String) throws -> BundleSpec {
         var mounts: [BundleMount] = []
         for mount in step.mounts {
             switch mount {
@@ -72,13 +86,44 @@ struct RunLayerBuilder: Sendable {
                 mounts.append(.tmpfs(destination: target, sizeBytes: size))
             case .cache(let cache):
                 mounts.append(.bind(source: try cacheDirectory(cache), destination: cache.target, readOnly: cache.readOnly))
-            case .bind, .secret, .file:
-                throw BuildError("RUN --mount=\(mount.kindName) is not supported yet", hint: "use type=cache or type=tmpfs for now")
+            case .secret(let secret):
+                if let file = try secretFile(secret, scratch: scratch) { mounts.append(.bind(source: file, destination: secret.target, readOnly: true)) }
+            case .bind(let bind):
+                guard let source = inputs.bindSources[bind.target] else { throw BuildError("RUN --mount=type=bind,target=\(bind.target) has no source") }
+                // Writes to a bind mount are not kept, as in Docker; a read-only bind of our copy gives the same.
+                mounts.append(.bind(source: source, destination: bind.target, readOnly: true))
+            case .file:
+                throw BuildError("RUN --mount=\(mount.kindName) is not supported yet", hint: "start the heredoc without #! to run it with the shell")
             }
         }
+        let ids = try inputs.users.resolve(step.user ?? "root", what: "USER \(step.user ?? "root")")
         return BundleSpec(
-            args: step.command, env: step.environment, cwd: step.workdir, user: try Self.processUser(step.user),
+            args: step.command, env: step.environment, cwd: step.workdir, user: ProcessUser(uid: ids.uid, gid: ids.gid),
             rootPath: "rootfs", network: step.network == .none ? .none : .host, mounts: mounts, rootless: rootless)
+    }
+
+    /// A copy of the secret in the RUN's scratch directory, with the mount's mode and owner (0600
+    /// from the first byte); nil when an optional secret was not given.
+    private func secretFile(_ secret: SecretMount, scratch: String) throws -> String? {
+        guard let source = secrets[secret.id] else {
+            guard !secret.required else {
+                throw BuildError("RUN --mount=type=secret,id=\(secret.id) is required but no secret has that id", hint: "pass --secret id=\(secret.id),src=FILE")
+            }
+            return nil
+        }
+        guard let data = FileManager.default.contents(atPath: source) else {
+            throw BuildError("cannot read secret \(secret.id) from \(source)", hint: "check the path given to --secret")
+        }
+        let directory = "\(scratch)/secrets"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let path = "\(directory)/\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw BuildError("cannot write the secret \(secret.id) to \(path)")
+        }
+        try FileManager.default.setAttributes([.posixPermissions: secret.mode], ofItemAtPath: path)
+        // Rootless, the caller is root inside; ids outside would need the subordinate range.
+        if rootless == nil { _ = chown(path, uid_t(secret.uid), gid_t(secret.gid)) }
+        return path
     }
 
     /// A cache mount's directory in the store, kept across builds (sharing modes come later).
@@ -86,23 +131,12 @@ struct RunLayerBuilder: Sendable {
         let path = "\(store.root)/run-cache/\(LayerBuilder.hash(cache.id))"
         if !FileManager.default.fileExists(atPath: path) {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            try FileManager.default.setAttributes(
-                [.posixPermissions: cache.mode, .ownerAccountID: cache.uid, .groupOwnerAccountID: cache.gid], ofItemAtPath: path)
+            var attributes: [FileAttributeKey: Any] = [.posixPermissions: cache.mode]
+            // Rootless, the caller is root inside and cannot give the directory to other ids.
+            if rootless == nil { attributes.merge([.ownerAccountID: cache.uid, .groupOwnerAccountID: cache.gid]) { $1 } }
+            try FileManager.default.setAttributes(attributes, ofItemAtPath: path)
         }
         return path
-    }
-
-    /// `uid[:gid]` by number, or root.
-    // TODO(user names): resolve names through the image's /etc/passwd and /etc/group.
-    static func processUser(_ user: String?) throws -> ProcessUser {
-        guard let user, !user.isEmpty, user != "root", user != "0" else { return ProcessUser(uid: 0, gid: 0) }
-        let parts = user.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let uid = Int(parts[0]), uid >= 0 else {
-            throw BuildError("RUN as user \"\(user)\": only numeric users are supported yet", hint: "write USER 185 or USER 185:0")
-        }
-        let gid = parts.count == 2 ? Int(parts[1]) : 0
-        guard let gid, gid >= 0 else { throw BuildError("RUN as user \"\(user)\": the group is not a number", hint: "write USER 185:0") }
-        return ProcessUser(uid: uid, gid: gid)
     }
 
     /// Upper-directory changes as layer entries: whiteouts and opaque markers are empty files

@@ -25,6 +25,8 @@ public struct SparkBuildOptions: Sendable {
     public var platforms: [Platform]
     /// The image checks' findings fail the build instead of warning (`--strict`).
     public var strict = false
+    /// `--secret id=…,src=…`: id → file, for RUN --mount=type=secret.
+    public var secrets: [String: String] = [:]
 
     public init(sparkHome: String, repository: String? = nil, tag: String? = nil, variants: [ImageVariant] = [.spark],
                 dockerfiles: [ImageVariant: String] = [:], base: String? = nil, buildArgs: [String: String] = [:],
@@ -85,7 +87,7 @@ public struct SparkImageBuild: Sendable {
                     mounts: distribution.contextMounts(usingDefaultDockerfiles: options.dockerfiles[variant] == nil),
                     baseOverride: variant == .spark ? options.base : nil,
                     references: options.platforms.count == 1 ? [reference] : [], format: options.format, platform: platform,
-                    annotations: annotations(distribution))
+                    annotations: annotations(distribution), secrets: options.secrets)
                 perPlatform.append(try builder.build(request))
             }
             try check(perPlatform[0], as: variant, reference: reference, strict: options.strict)
@@ -96,9 +98,7 @@ public struct SparkImageBuild: Sendable {
 
     /// Warns (or with `strict` fails) when the image lacks what Spark needs to run in it.
     private func check(_ image: BuiltImage, as variant: ImageVariant, reference: ImageReference, strict: Bool) throws {
-        let config = try builder.store.readJSON(ImageConfig.self, try builder.store.readJSON(ImageManifest.self, image.manifest.digest).config.digest)
-        let facts = try ImageFacts(layers: image.layers, config: config.config, store: builder.store)
-        let found = ImageChecks.run(facts, needs: .init(variant))
+        let found = try ImageChecker(store: builder.store).findings(ofManifest: image.manifest.digest, needs: .init(variant))
         guard !found.isEmpty else { return }
         let name = reference.familiarDescription
         if strict {

@@ -1,4 +1,5 @@
 #include "CCurl.h"
+#include <openssl/ssl.h>
 
 CURLcode ccurl_setopt_long(CURL *handle, CURLoption option, long value) {
     return curl_easy_setopt(handle, option, value);
@@ -38,4 +39,20 @@ CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
 
 CURLcode ccurl_global_init(void) {
     return curl_global_init(CURL_GLOBAL_ALL);
+}
+
+CURLcode ccurl_getinfo_socket(CURL *handle, curl_socket_t *socket) {
+    return curl_easy_getinfo(handle, CURLINFO_ACTIVESOCKET, socket);
+}
+
+int ccurl_tls_close_notify(CURL *handle) {
+    struct curl_tlssessioninfo *info = NULL;
+    if (curl_easy_getinfo(handle, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || info == NULL
+        || info->backend != CURLSSLBACKEND_OPENSSL || info->internals == NULL) {
+        return -1;
+    }
+    SSL *ssl = info->internals;
+    int result = SSL_shutdown(ssl);
+    if (result >= 0) return 1;
+    return SSL_get_error(ssl, result) == SSL_ERROR_WANT_WRITE ? 0 : -1;
 }

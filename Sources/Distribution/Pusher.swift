@@ -11,6 +11,16 @@ public struct PushResult: Sendable {
     public var uploadedBytes: Int64
     public var mountedBlobs: Int
     public var skippedBlobs: Int
+    /// What happened to each config and layer, largest first.
+    public var blobs: [PushedBlob]
+}
+
+/// One blob of a push and whether it was uploaded, mounted from another repository or already there.
+public struct PushedBlob: Sendable, Equatable {
+    public enum Outcome: String, Sendable { case skipped, mounted, uploaded }
+    public var digest: Digest
+    public var size: Int64
+    public var outcome: Outcome
 }
 
 /// Pushes images from the store: blobs first (skipped when present, mounted when another
@@ -41,17 +51,11 @@ public struct Pusher: Sendable {
         _ = try client.base()
         let manifests = try manifestsToPush(descriptor)
         let blobs = try uniqueBlobs(of: manifests.map(\.manifest))
-        let counts = Locked((uploaded: 0, bytes: Int64(0), mounted: 0, skipped: 0))
+        let outcomes = Locked([Digest: PushedBlob.Outcome]())
         try concurrently(blobs, width: session.options.jobs) { blob in
             let outcome = try ahead?.outcome(of: blob.digest, registry: registry, repository: repository)
                 ?? pushBlob(digest: blob.digest, size: blob.size, client: client, repository: repository)
-            counts.update { counts in
-                switch outcome {
-                case .skipped: counts.skipped += 1
-                case .mounted: counts.mounted += 1
-                case .uploaded: counts.uploaded += 1; counts.bytes = counts.bytes.addingSaturating(blob.size)
-                }
-            }
+            outcomes.update { $0[blob.digest] = outcome }
         }
         for child in manifests where child.descriptor != descriptor {
             try client.putManifest(try session.store.readBlob(child.descriptor.digest), mediaType: child.descriptor.mediaType,
@@ -63,16 +67,19 @@ public struct Pusher: Sendable {
             let served = try client.manifestDigest(target.tag ?? descriptor.digest.description, repository: repository)
             guard served == descriptor.digest else {
                 throw RegistryError("\(target) serves \(served.map(\.description) ?? "nothing") after the push, not \(descriptor.digest)",
-                                    hint: "something else pushed to this tag at the same time; push again")
+                                    hint: "something else pushed to this tag at the same time; push again", kind: .verification)
             }
             session.events(.manifestPushed(reference: target.familiarDescription, digest: descriptor.digest))
         }
-        let total = counts.value
-        return PushResult(references: targets, digest: descriptor.digest, uploadedBlobs: total.uploaded, uploadedBytes: total.bytes,
-                          mountedBlobs: total.mounted, skippedBlobs: total.skipped)
+        let done = outcomes.value
+        let pushed = blobs.map { PushedBlob(digest: $0.digest, size: $0.size, outcome: done[$0.digest] ?? .skipped) }
+        let uploaded = pushed.filter { $0.outcome == .uploaded }
+        return PushResult(references: targets, digest: descriptor.digest, uploadedBlobs: uploaded.count,
+                          uploadedBytes: uploaded.reduce(Int64(0)) { $0.addingSaturating($1.size) }, mountedBlobs: pushed.filter { $0.outcome == .mounted }.count,
+                          skippedBlobs: pushed.filter { $0.outcome == .skipped }.count, blobs: pushed)
     }
 
-    enum BlobOutcome { case skipped, mounted, uploaded }
+    typealias BlobOutcome = PushedBlob.Outcome
 
     func pushBlob(digest: Digest, size: Int64, client: RegistryClient, repository: String) throws -> BlobOutcome {
         let registry = client.registry

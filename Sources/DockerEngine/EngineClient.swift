@@ -6,16 +6,18 @@ import HTTP
 /// settled through /_ping before any other call.
 public struct EngineClient: Sendable {
     public let endpoint: DockerEndpoint
-    private let transport: Transport
+    let transport: Transport
     private let apiVersion: String
     /// The newest API this client speaks; older daemons get their own version.
     static let maximumVersion = "1.43"
 
-    public init(connectingTo endpoint: DockerEndpoint, log: (@Sendable (String) -> Void)? = nil) throws {
+    /// `idleTimeout`: how long the daemon (or an exec's process) may send nothing before we give up.
+    public init(connectingTo endpoint: DockerEndpoint, log: (@Sendable (String) -> Void)? = nil,
+                idleTimeout: Duration = .seconds(1800)) throws {
         self.endpoint = endpoint
         var configuration = HTTPClientConfiguration()
         // The daemon may unpack layers for minutes after the upload before it answers.
-        configuration.lowSpeedTime = .seconds(1800)
+        configuration.lowSpeedTime = idleTimeout
         configuration.debug = log
         configuration.proxy = ProxySettings()
         transport = Transport(endpoint: endpoint, http: HTTPClient(configuration: configuration))
@@ -99,17 +101,22 @@ public struct EngineClient: Sendable {
 
     // MARK: - Transport
 
-    private func send(_ method: String, _ path: String, headers: HTTPHeaders = HTTPHeaders(),
+    func send(_ method: String, _ path: String, headers: HTTPHeaders = HTTPHeaders(),
                       body: RequestBody = .none, response: ResponseBody = .collect(limit: 64 << 20)) throws -> HTTPResponse {
         try transport.send(method, "/v\(apiVersion)" + path, headers: headers, body: body, response: response)
     }
 
-    private func failure(_ reply: HTTPResponse, action: String) -> DockerError {
+    /// A versioned request whose connection is taken over once the daemon switches protocols.
+    func hijack(_ method: String, _ path: String, headers: HTTPHeaders, body: [UInt8]) throws -> HijackedConnection {
+        try transport.hijack(method, "/v\(apiVersion)" + path, headers: headers, body: body)
+    }
+
+    func failure(_ reply: HTTPResponse, action: String) -> DockerError {
         Transport.failure(reply, action: action)
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ reply: HTTPResponse, action: String) throws -> T {
-        guard reply.status == 200 else { throw failure(reply, action: action) }
+    func decode<T: Decodable>(_ type: T.Type, _ reply: HTTPResponse, action: String, status: Int = 200) throws -> T {
+        guard reply.status == status else { throw failure(reply, action: action) }
         do { return try JSONDecoder().decode(type, from: Data(reply.body)) } catch {
             throw DockerError("the Docker daemon's answer to '\(action)' is not what the Engine API describes: \(error)")
         }
@@ -136,20 +143,35 @@ public struct EngineClient: Sendable {
 }
 
 /// One request to the daemon's address (socket or tcp, with its TLS files), errors worded for users.
-private struct Transport: Sendable {
+struct Transport: Sendable {
     let endpoint: DockerEndpoint
     let http: HTTPClient
 
     func send(_ method: String, _ path: String, headers: HTTPHeaders = HTTPHeaders(),
               body: RequestBody = .none, response: ResponseBody = .collect(limit: 64 << 20)) throws -> HTTPResponse {
-        var request = HTTPRequest(method: method, url: baseURL + path, headers: headers, body: body)
-        if case .unixSocket = endpoint.address { request.headers.add(name: "Host", value: "docker") }
+        let request = self.request(method, path, headers: headers, body: body)
+        return try translatingErrors { () throws(HTTPError) in try http.send(request, response: response, tls: tls, unixSocket: unixSocket) }
+    }
+
+    func hijack(_ method: String, _ path: String, headers: HTTPHeaders, body: [UInt8]) throws -> HijackedConnection {
+        let request = self.request(method, path, headers: headers, body: .bytes(body))
+        return try translatingErrors { () throws(HTTPError) in try http.hijack(request, tls: tls, unixSocket: unixSocket) }
+    }
+
+    /// HTTP failures in the daemon's words; what a body closure threw comes back as itself.
+    func translatingErrors<T>(_ work: () throws(HTTPError) -> T) throws -> T {
         do {
-            return try http.send(request, response: response, tls: tls, unixSocket: unixSocket)
+            return try work()
         } catch {
             if let underlying = error.underlying { throw underlying }
             throw connectionError(error)
         }
+    }
+
+    private func request(_ method: String, _ path: String, headers: HTTPHeaders, body: RequestBody) -> HTTPRequest {
+        var request = HTTPRequest(method: method, url: baseURL + path, headers: headers, body: body)
+        if case .unixSocket = endpoint.address { request.headers.add(name: "Host", value: "docker") }
+        return request
     }
 
     private var baseURL: String {
@@ -178,7 +200,8 @@ private struct Transport: Sendable {
         switch error.kind {
         case .couldNotConnect:
             return DockerError("no Docker daemon answers at \(endpoint.description): \(error.message)",
-                               hint: "start the daemon (for minikube: `minikube start`), or point DOCKER_HOST, --host or --context at a running one")
+                               hint: "start the daemon (for minikube: `minikube start`), or point DOCKER_HOST, --host or --context at a running one",
+                               kind: .unreachable)
         case .tls:
             return DockerError("TLS to the Docker daemon at \(endpoint.description) failed: \(error.message)",
                                hint: "check DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) belongs to this daemon")

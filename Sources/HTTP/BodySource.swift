@@ -12,11 +12,14 @@ protocol BodySource: AnyObject {
     func rewind() -> Bool
     /// Called once the transfer is over; returns what the producer threw, if anything.
     func finish() -> (any Error)?
+    /// A descriptor that polls readable when `read` would not block; nil when it never blocks.
+    var readinessDescriptor: Int32? { get }
 }
 
 extension BodySource {
     /// Only a producer thread can fail after the transfer.
     func finish() -> (any Error)? { nil }
+    var readinessDescriptor: Int32? { nil }
 }
 
 extension RequestBody {
@@ -119,6 +122,8 @@ final class StreamSource: BodySource {
     }
 
     deinit { close(readEnd) }
+
+    var readinessDescriptor: Int32? { readEnd }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let count = Foundation.read(readEnd, buffer.baseAddress, buffer.count)

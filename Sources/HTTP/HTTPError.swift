@@ -43,6 +43,13 @@ public struct HTTPError: HintedError, Sendable {
 
     public var hint: String? { nil }
 
+    public var failureKind: FailureKind {
+        switch kind {
+        case .couldNotResolveHost, .couldNotConnect, .timedOut: .unreachable
+        default: .userError
+        }
+    }
+
     public var description: String {
         let reason = underlying.map { "\($0)" } ?? message
         return url.isEmpty ? reason : "\(url): \(reason)"

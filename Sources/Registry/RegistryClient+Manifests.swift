@@ -37,7 +37,7 @@ extension RegistryClient {
         }
         let digest = Digest(sha256Hex: SHA256Hex.of(reply.body))
         if let pin, Self.digest(of: reply.body, algorithm: pin.algorithm) != pin {
-            throw RegistryError("\(registry) served content for \(repository)@\(pin) that does not hash to it; refusing it")
+            throw RegistryError("\(registry) served content for \(repository)@\(pin) that does not hash to it; refusing it", kind: .verification)
         }
         if pin == nil, let announced = reply.headers["Docker-Content-Digest"], announced != digest.description {
             log("note: \(registry) announced \(announced) for \(repository):\(reference), content hashes to \(digest)")

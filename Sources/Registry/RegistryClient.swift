@@ -245,9 +245,12 @@ public final class RegistryClient: Sendable {
             return RegistryError("cannot \(action): TLS failed: \(error)",
                                  hint: "trust the registry's CA with --ca-file FILE or /etc/docker/certs.d/\(registry)/ca.crt, or, if you accept the risk, --insecure-registry \(registry)")
         case .couldNotResolveHost:
-            return RegistryError("cannot \(action): unknown host \(RegistryOptions.host(of: registry))", hint: "check the registry name in the image reference")
+            return RegistryError("cannot \(action): unknown host \(RegistryOptions.host(of: registry))", hint: "check the registry name in the image reference",
+                                 kind: .unreachable)
         case .couldNotConnect:
-            return RegistryError("cannot \(action): connection refused or unreachable", hint: "is the registry at \(registry) running?")
+            return RegistryError("cannot \(action): connection refused or unreachable", hint: "is the registry at \(registry) running?", kind: .unreachable)
+        case .timedOut:
+            return RegistryError("cannot \(action): \(error)", kind: .unreachable)
         default:
             return RegistryError("cannot \(action): \(error)")
         }

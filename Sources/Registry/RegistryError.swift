@@ -9,12 +9,14 @@ public struct RegistryError: HintedError, Equatable, Sendable {
     public var hint: String?
     public var status: Int?
     public var codes: [String]
+    public var failureKind: FailureKind
 
-    public init(_ message: String, hint: String? = nil, status: Int? = nil, codes: [String] = []) {
+    public init(_ message: String, hint: String? = nil, status: Int? = nil, codes: [String] = [], kind: FailureKind = .userError) {
         self.message = message
         self.hint = hint
         self.status = status
         self.codes = codes
+        self.failureKind = kind
     }
 
     public static func configuration(_ message: String) -> RegistryError { RegistryError(message) }

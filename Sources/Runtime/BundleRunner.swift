@@ -29,6 +29,7 @@ public struct BundleRunner: Sendable {
         for directory in [overlay.mergedDir, overlay.workDir, "\(base)/state", upperDir] {
             try Self.makeDirectory(directory)
         }
+        try Self.copyRootAttributes(from: lowerDirs.first, to: upperDir)
         try Self.write(spec.configJSON(), to: "\(bundle)/config.json")
         guard let unshare = Executable.find("unshare") else {
             throw RuntimeError("unshare not found: RUN needs util-linux's unshare", hint: "apt-get install util-linux")
@@ -54,6 +55,16 @@ public struct BundleRunner: Sendable {
         } catch {
             throw RuntimeError("cannot create directory \(path): \(error)")
         }
+    }
+
+    /// Overlayfs gives the merged root the upper directory's mode and owner: they must be the
+    /// image's root's (0700 would lock every non-root USER out of the whole file system).
+    private static func copyRootAttributes(from lower: String?, to upper: String) throws(RuntimeError) {
+        var info = stat()
+        guard let lower, stat(lower, &info) == 0 else { return }
+        // Rootless, the caller cannot give the directory away; it is root's inside anyway.
+        if geteuid() == 0, chown(upper, info.st_uid, info.st_gid) != 0 { throw RuntimeError.errno("cannot set the owner of \(upper)") }
+        guard chmod(upper, info.st_mode & 0o7777) == 0 else { throw RuntimeError.errno("cannot set the mode of \(upper)") }
     }
 
     private static func write(_ data: Data, to path: String) throws(RuntimeError) {

@@ -13,7 +13,8 @@ public struct GarbageCollection: Sendable, Equatable {
 }
 
 extension Store {
-    /// Removes blobs no tag reaches, stale temporary files, and cache entries for removed blobs.
+    /// Removes blobs no tag reaches, stale temporary files, cache entries for removed blobs and
+    /// snapshots of layers no tagged image has.
     /// Waits for running builds and pulls, whose blobs are not tagged yet, to finish.
     public func collectGarbage() throws(StoreError) -> GarbageCollection {
         try exclusively { () throws(StoreError) in try collectUnlocked() }
@@ -31,6 +32,7 @@ extension Store {
         }
         removeStaleIngestFiles()
         pruneCaches()
+        pruneSnapshots(keeping: try taggedDiffIDs())
         return result
     }
 
@@ -78,7 +80,7 @@ extension Store {
     private func removeStaleIngestFiles() {
         let dir = "\(root)/ingest"
         for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
-            try? FileManager.default.removeItem(atPath: "\(dir)/\(name)")
+            Self.removeTree("\(dir)/\(name)")
         }
     }
 }

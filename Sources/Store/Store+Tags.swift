@@ -61,9 +61,12 @@ extension Store {
         guard fd >= 0 else { throw .io(lockPath, errnoDescription()) }
         defer { close(fd) }
         guard flock(fd, LOCK_EX) == 0 else { throw .io(lockPath, errnoDescription()) }
-        var index = try readIndex()
+        let before = try readIndex()
+        var index = before
         change(&index)
         index.manifests.sort { ($0.annotations?[Annotation.refName] ?? "") < ($1.annotations?[Annotation.refName] ?? "") }
+        // A rebuild that changed nothing tags the same manifest again: no write, no fsync.
+        guard index != before else { return }
         do { try writeAtomically(CanonicalJSON.encode(index), to: "\(root)/index.json") } catch let error as StoreError {
             throw error
         } catch { throw .io("\(root)/index.json", "\(error)") }

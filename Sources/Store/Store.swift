@@ -115,10 +115,15 @@ public struct Store: Sendable {
         }
     }
 
-    /// Renames a complete, hashed file to its digest. An existing blob is replaced: the new copy
-    /// was verified just now, the old one may have rotted.
+    /// Renames a complete, hashed file to its digest. An existing blob that still hashes to its
+    /// digest is kept (the copy is dropped, nothing is synced); one that rotted is replaced by
+    /// the copy, which was verified just now.
     private func commit(_ temporary: String, as digest: Digest) throws {
         let final = blobPath(digest)
+        if hasBlob(digest), (try? verifyBlob(digest)) != nil {
+            unlink(temporary)
+            return
+        }
         try Self.sync(temporary)
         guard rename(temporary, final) == 0 else {
             throw StoreError.io(final, "cannot rename blob into place: \(errnoDescription())")

@@ -11,6 +11,13 @@ public enum StoreError: HintedError, Equatable, Sendable {
 
     public var hint: String? { nil }
 
+    public var failureKind: FailureKind {
+        switch self {
+        case .digestMismatch, .corruptBlob: .verification
+        default: .userError
+        }
+    }
+
     public var message: String {
         switch self {
         case .notALayout(let path, let reason):

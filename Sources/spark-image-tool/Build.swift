@@ -50,6 +50,9 @@ extension Root {
         @Option(name: .short, parsing: .singleValue, help: ArgumentHelp("A build arg KEY=VALUE; repeat for more.", valueName: "arg"))
         var b: [String] = []
 
+        @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("A secret for RUN --mount=type=secret: id=ID,src=FILE (as docker build --secret); never stored in a layer or the cache. Repeatable.", valueName: "secret"))
+        var secret: [String] = []
+
         @Flag(name: .short, help: "Ignore the layer cache (docker build --no-cache).")
         var n = false
 
@@ -83,6 +86,12 @@ extension Root {
         @Flag(name: .long, help: "Push the images after building them.")
         var push = false
 
+        @Flag(name: .long, help: "With --push: push each manifest by digest only, under no tag (merge them later with `index create`).")
+        var pushByDigest = false
+
+        @OptionGroup var output: JSONOutputOptions
+        @OptionGroup var resultFiles: ResultFileOptions
+
         @Flag(name: .long, help: "With --push: attach an SPDX 2.3 SBOM (jars, Python and Debian packages) to each pushed image as an OCI referrer.")
         var sbom = false
 
@@ -100,6 +109,7 @@ extension Root {
         func validate() throws {
             if sbom, !push, !x { throw ValidationError("--sbom attaches the SBOM to the pushed image: add --push (or print one with `sbom IMAGE`)") }
             if x, platform != nil { throw ValidationError("-X builds linux/amd64 and linux/arm64; use --platform for other sets") }
+            if pushByDigest, !push { throw ValidationError("--push-by-digest needs --push") }
             if let level = compressionLevel {
                 let range: ClosedRange<Int32> = compression == .zstd ? 1...19 : 1...9
                 guard range.contains(level) else { throw ValidationError("--compression-level for \(compression.rawValue) must be \(range.lowerBound) to \(range.upperBound)") }
@@ -123,6 +133,7 @@ extension Root {
         }
 
         func run() throws {
+            let document = output.begin()
             let store = try storeOptions.open()
             let renderer = ProgressRenderer.forStandardOutput()
             let settings = LayerSettings(compression: compression, level: compressionLevel, compressArchives: compressArchives,
@@ -145,30 +156,44 @@ extension Root {
                     print("\(reference.familiarDescription)  \(image.manifest.digest)  \(image.layers.count) layers (\(image.newLayers) built, \(image.cachedLayers) cached)")
                 }
             }
+            var report = BuildReport(images: try results.flatMap { image in
+                try image.references.map { reference in
+                    var entry = try ImageReport(reference: reference, descriptor: image.manifest, store: store)
+                    entry.layersBuilt = image.newLayers
+                    entry.layersCached = image.cachedLayers
+                    return entry
+                }
+            })
             if m || daemon.minikube || daemon.dockerDesktop || daemon.host != nil || daemon.context != nil {
                 var target = daemon
                 target.minikube = target.minikube || m
-                let summary = try Preload.preload(results.flatMap(\.references), store: store, daemon: target, registry: registry,
-                                                  renderer: renderer, platform: nil)
-                Preload.report(summary)
+                let preloaded = try Preload.preload(results.flatMap(\.references), store: store, daemon: target, registry: registry,
+                                                    renderer: renderer, platform: nil)
+                Preload.report(preloaded.summary)
+                report.preload = PreloadReport(preloaded.summary, daemon: preloaded.daemon)
             }
-            guard push || x else { return }
-            for image in results {
-                for reference in image.references {
-                    for result in try Pusher(session: session, ahead: ahead).push(reference, to: [reference]) { Push.report(result) }
+            var written = results.flatMap { image in image.references.map { (reference: $0, descriptor: image.manifest) } }
+            if push || x {
+                let pusher = Pusher(session: session, ahead: ahead)
+                written = try written.map { image in
+                    let targets = try Push.targets(for: image.reference, digest: image.descriptor.digest, byDigest: pushByDigest)
+                    for result in try pusher.push(image.reference, to: targets) {
+                        Push.report(result)
+                        report.pushes = (report.pushes ?? []) + [PushReport(result)]
+                    }
+                    if sbom { try Self.attachSBOM(image.descriptor, to: targets[0], store: store, session: session) }
+                    return (reference: targets[0], descriptor: image.descriptor)
                 }
-                if sbom { try Self.attachSBOM(image, store: store, session: session) }
             }
+            try resultFiles.write(written)
+            try document?.write(report)
         }
 
-        /// The SBOM of each platform's image, pushed as a referrer next to every name it was pushed under.
-        private static func attachSBOM(_ image: BuiltImage, store: Store, session: RegistrySession) throws {
-            guard let first = image.references.first else { return }
-            for (subject, document) in try ImageInventory(store: store).documents(image.manifest, name: first.name, tag: first.tag) {
-                for reference in image.references {
-                    let digest = try Referrers(session: session).attach(document, artifactType: MediaType.spdxJSON, to: subject, in: reference)
-                    print("attached SBOM \(digest) to \(reference.familiarDescription)@\(subject.digest)")
-                }
+        /// The SBOM of each platform's image, pushed as a referrer of its manifest in the repository it was pushed to.
+        private static func attachSBOM(_ image: Descriptor, to reference: ImageReference, store: Store, session: RegistrySession) throws {
+            for (subject, document) in try ImageInventory(store: store).documents(image, name: reference.name, tag: reference.tag) {
+                let digest = try Referrers(session: session).attach(document, artifactType: MediaType.spdxJSON, to: subject, in: reference)
+                print("attached SBOM \(digest) to \(reference.familiarDescription)@\(subject.digest)")
             }
         }
 
@@ -189,7 +214,21 @@ extension Root {
                 }, uniquingKeysWith: { _, last in last }),
                 sparkUID: u, format: format, platforms: try platforms())
             options.strict = strict
+            options.secrets = try Dictionary(secret.map(Self.parseSecret), uniquingKeysWith: { _, last in last })
             return options
+        }
+
+        /// `id=ID,src=FILE` (also `source=`), as docker build takes it.
+        static func parseSecret(_ text: String) throws -> (String, String) {
+            var fields: [String: String] = [:]
+            for field in text.split(separator: ",") {
+                let pair = field.split(separator: "=", maxSplits: 1).map(String.init)
+                if pair.count == 2 { fields[pair[0]] = pair[1] }
+            }
+            guard let id = fields["id"], let source = fields["src"] ?? fields["source"] else {
+                throw ValidationError("--secret \(text): expected id=ID,src=FILE")
+            }
+            return (id, source)
         }
 
         private func platforms() throws -> [Platform] {

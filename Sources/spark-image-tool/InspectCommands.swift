@@ -27,16 +27,10 @@ extension Root {
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the instructions that made a stored image's layers, newest first (docker history).")
 
-        @OptionGroup var storeOptions: StoreOptions
-
-        @Option(help: "The platform of a multi-platform image (default: this machine's).")
-        var platform: String?
-
-        @Argument(help: "The image in the local store.")
-        var image: String
+        @OptionGroup var stored: StoredImageOptions
 
         func run() throws {
-            let image = try storeOptions.open().image(try ImageReference(parsing: image), platform: try platform.map { try Platform(parsing: $0) } ?? .host)
+            let image = try stored.load()
             var rows = [["LAYER", "SIZE", "CREATED BY"]]
             for step in Self.steps(of: image).reversed() {
                 rows.append([step.layer.map { String($0.digest.encoded.prefix(12)) } ?? "-", step.layer.map { formatBytes($0.size) } ?? "0 B",
@@ -57,17 +51,11 @@ extension Root {
     struct Inspect: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a stored image: its manifest digest, platform, config and layers with the instruction that made each.")
 
-        @OptionGroup var storeOptions: StoreOptions
-
-        @Option(help: "The platform of a multi-platform image (default: this machine's).")
-        var platform: String?
-
-        @Argument(help: "The image in the local store.")
-        var image: String
+        @OptionGroup var stored: StoredImageOptions
 
         func run() throws {
-            let reference = try ImageReference(parsing: image)
-            let image = try storeOptions.open().image(reference, platform: try platform.map { try Platform(parsing: $0) } ?? .host)
+            let reference = try stored.reference()
+            let image = try stored.load()
             let container = image.config.config ?? ContainerConfig()
             print("""
                 Image:       \(reference.familiarDescription)
@@ -88,5 +76,22 @@ extension Root {
                 print("  \(layer.digest)  \(formatBytes(layer.size))  \(createdBy)")
             }
         }
+    }
+}
+
+/// One image of the local store, and the platform to read of a multi-platform one.
+struct StoredImageOptions: ParsableArguments {
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(help: "The platform of a multi-platform image (default: this machine's).")
+    var platform: String?
+
+    @Argument(help: "The image in the local store.")
+    var image: String
+
+    func reference() throws -> ImageReference { try ImageReference(parsing: image) }
+
+    func load() throws -> StoredImage {
+        try storeOptions.open().image(try reference(), platform: try platform.map { try Platform(parsing: $0) } ?? .host)
     }
 }

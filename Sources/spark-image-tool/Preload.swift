@@ -48,6 +48,7 @@ extension Root {
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var registry: RegistryOptionGroup
         @OptionGroup var daemon: DaemonOptions
+        @OptionGroup var output: JSONOutputOptions
 
         @Argument(help: "Images to load.")
         var images: [String]
@@ -56,22 +57,25 @@ extension Root {
         var platform: String?
 
         func run() throws {
+            let document = output.begin()
             let store = try storeOptions.open()
             let references = try images.map { try ImageReference(parsing: $0) }
             let renderer = ProgressRenderer.forStandardOutput()
-            let summary = try Self.preload(references, store: store, daemon: daemon, registry: registry, renderer: renderer,
-                                           platform: try platform.map { try Platform(parsing: $0) })
-            Self.report(summary)
+            let preloaded = try Self.preload(references, store: store, daemon: daemon, registry: registry, renderer: renderer,
+                                             platform: try platform.map { try Platform(parsing: $0) })
+            Self.report(preloaded.summary)
+            try document?.write(PreloadReport(preloaded.summary, daemon: preloaded.daemon))
         }
 
+        /// The summary, and the daemon it went to.
         static func preload(_ references: [ImageReference], store: Store, daemon: DaemonOptions, registry: RegistryOptionGroup,
-                            renderer: ProgressRenderer, platform: Platform?) throws -> PreloadSummary {
+                            renderer: ProgressRenderer, platform: Platform?) throws -> (summary: PreloadSummary, daemon: String) {
             let endpoint = try EndpointDiscovery().endpoint(for: daemon.request)
             let log: (@Sendable (String) -> Void)? = registry.verbose ? RegistryOptionGroup.printToStandardError : nil
             log?("Docker daemon: \(endpoint.description)")
             let preloader = Preloader(store: store, engine: try EngineClient(connectingTo: endpoint, log: log),
                                       puller: Puller(session: registry.session(store: store, renderer: renderer)), log: log)
-            return try preloader.preload(references, platform: platform)
+            return (try preloader.preload(references, platform: platform), endpoint.description)
         }
 
         static func report(_ summary: PreloadSummary) {

@@ -13,6 +13,8 @@ final class ProgressRenderer: Sendable {
     private struct State {
         var layerTotals: [Int: Int64] = [:]
         var layerStarted: [Int: Date] = [:]
+        /// When each Dockerfile line started, for RUN output's elapsed seconds.
+        var stepStarted: [Int: Date] = [:]
         var lastDraw = Date.distantPast
     }
 
@@ -34,9 +36,12 @@ final class ProgressRenderer: Sendable {
         case .baseResolved(let description, let layers):
             line("  base \(description) (\(layers) layers)")
         case .step(let number, let text):
+            state.stepStarted[number] = Date()
             line("  line \(number): \(text)")
         case .runOutput(let number, let text):
-            line("  line \(number) | \(text)")
+            // BuildKit's plain progress: `#STEP SECONDS text`; our steps are the Dockerfile's lines.
+            let seconds = Date().timeIntervalSince(state.stepStarted[number] ?? Date())
+            line(String(format: "#%d %.3f ", number, seconds) + text)
         case .layerStarted(let id, _, let total):
             state.layerTotals[id] = total
             state.layerStarted[id] = Date()

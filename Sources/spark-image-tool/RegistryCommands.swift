@@ -34,19 +34,45 @@ extension Root {
         @Option(name: .short, help: ArgumentHelp("Tag, as with build.", valueName: "tag"))
         var t: String?
 
+        @Flag(name: .long, help: "Push each manifest by digest only, under no tag (merge them later with `index create`).")
+        var pushByDigest = false
+
+        @OptionGroup var output: JSONOutputOptions
+        @OptionGroup var resultFiles: ResultFileOptions
+
+        func validate() throws {
+            if pushByDigest, !extraTags.isEmpty { throw ValidationError("--push-by-digest pushes under no tag; leave out --tag") }
+        }
+
         func run() throws {
+            let document = output.begin()
             let store = try storeOptions.open()
             let renderer = ProgressRenderer.forStandardOutput()
             let pusher = Pusher(session: registry.session(store: store, renderer: renderer))
+            var report = PushCommandReport(pushes: [], notFound: [])
+            var written: [(reference: ImageReference, descriptor: Descriptor)] = []
             for (source, present) in try sources(store: store) {
                 guard present else {
                     // docker-image-tool.sh's words for an image that was not built.
                     print("\(source.familiarDescription) image not found. Skipping push for this image.")
+                    report.notFound.append(source.description)
                     continue
                 }
-                let targets = try [source] + extraTags.map { try source.withTag($0) }
-                for result in try pusher.push(source, to: targets) { Self.report(result) }
+                guard let descriptor = try store.resolve(source) else { throw StoreError.notFound(source.description) }
+                let targets = try Self.targets(for: source, digest: descriptor.digest, byDigest: pushByDigest) + extraTags.map { try source.withTag($0) }
+                for result in try pusher.push(source, to: targets) {
+                    Self.report(result)
+                    report.pushes.append(PushReport(result))
+                }
+                written.append((targets[0], descriptor))
             }
+            try resultFiles.write(written)
+            try document?.write(report)
+        }
+
+        /// Where `source` goes: its own tag, or with `byDigest` its repository and digest alone.
+        static func targets(for source: ImageReference, digest: Digest, byDigest: Bool) throws -> [ImageReference] {
+            byDigest ? [try ImageReference(parsing: "\(source.name)@\(digest)")] : [source]
         }
 
         /// One line per pushed image: what was uploaded, mounted or already there.
@@ -83,13 +109,17 @@ extension Root {
         @Option(name: .long, help: ArgumentHelp("Platform OS/ARCH (default: this machine's).", valueName: "platform"))
         var platform: String?
 
+        @OptionGroup var output: JSONOutputOptions
+
         func run() throws {
+            let document = output.begin()
             let store = try storeOptions.open()
             let reference = try ImageReference(parsing: image)
             let renderer = ProgressRenderer.forStandardOutput()
             let descriptor = try Puller(session: registry.session(store: store, renderer: renderer))
                 .pull(reference, platform: try platform.map { try Platform(parsing: $0) } ?? .host)
             print("pulled \(reference.familiarDescription) \(descriptor.digest)")
+            try document?.write(try ImageReport(reference: reference, descriptor: descriptor, store: store))
         }
     }
 

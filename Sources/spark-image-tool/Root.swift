@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Support
 
 @main
 struct Root: ParsableCommand {
@@ -10,20 +9,20 @@ struct Root: ParsableCommand {
         discussion: """
             Compatible with Spark's bin/docker-image-tool.sh:
               spark-image-tool [-f file] [-p file] [-R file] [-r repo] [-t tag] [-u uid] [-n] [-b arg]... build
+
+            \(ExitStatus.summary)
             """,
         subcommands: [Build.self, Push.self, Pull.self, Images.self, Save.self, Remove.self, GarbageCollect.self, Verify.self,
-                      Preload.self, Check.self, SBOMCommand.self, RebaseCommand.self, Inspect.self, History.self, Tag.self, Login.self, Logout.self])
+                      Preload.self, Index.self, Check.self, SBOMCommand.self, RebaseCommand.self, Inspect.self, History.self, Tag.self, Login.self,
+                      Logout.self])
 
     static func main() {
         let arguments = CompatibleArguments.rewrite(Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
-        } catch let error as any HintedError {
-            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
-            Foundation.exit(1)
         } catch {
-            exit(withError: error)
+            ExitStatus.exit(with: error)
         }
     }
 }

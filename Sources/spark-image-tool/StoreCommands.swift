@@ -10,9 +10,15 @@ extension Root {
         static let configuration = CommandConfiguration(abstract: "List the images in the local store with their digests and sizes.")
 
         @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: JSONOutputOptions
 
         func run() throws {
             let store = try storeOptions.open()
+            if let document = output.begin() {
+                return try document.write(ImagesReport(images: try store.tags().map {
+                    try ImageReport(reference: $0.reference, descriptor: $0.descriptor, store: store)
+                }))
+            }
             var rows = [["IMAGE", "DIGEST", "PLATFORM", "LAYERS", "SIZE"]]
             for tagged in try store.tags() {
                 let image = try store.image(tagged.descriptor)
@@ -114,12 +120,15 @@ extension Root {
         static let configuration = CommandConfiguration(abstract: "Rehash every blob in the local store and check every tag's references.")
 
         @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: JSONOutputOptions
 
         func run() throws {
+            let document = output.begin()
             let problems = try storeOptions.open().verify()
+            try document?.write(VerifyReport(consistent: problems.isEmpty, problems: problems))
             guard problems.isEmpty else {
                 for problem in problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
-                throw ExitCode.failure
+                throw ExitCode(ExitStatus.verificationFailed)
             }
             print("store is consistent")
         }

@@ -46,6 +46,36 @@ struct TarReaderTests {
         }
     }
 
+    /// The in-memory reader (for the fuzzer) sees what the file reader sees, data included.
+    @Test func readsTheSameTarFromMemory() throws {
+        try withTemporaryDirectory { dir in
+            let tarball = try gnuTarball(in: dir, name: "m.tgz", files: 12)
+            let fromFile = try TarReader(path: tarball.path)
+            let fromMemory = try TarReader(bytes: Array(try Data(contentsOf: tarball)), name: "m.tgz")
+            var count = 0
+            while let entry = try fromFile.next() {
+                let other = try #require(try fromMemory.next())
+                #expect(other.path == entry.path)
+                #expect(try fromMemory.readAll() == fromFile.readAll())
+                count += 1
+            }
+            #expect(try fromMemory.next() == nil)
+            #expect(count == 14)
+        }
+    }
+
+    @Test func truncatedTarFromMemoryIsAnErrorNamingIt() throws {
+        try withTemporaryDirectory { dir in
+            let tarball = try gnuTarball(in: dir, name: "t.tgz", files: 12)
+            let bytes = Array(try Data(contentsOf: tarball))
+            let error = #expect(throws: ArchiveError.self) {
+                let reader = try TarReader(bytes: bytes.prefix(bytes.count / 2), name: "half.tgz")
+                while try reader.next() != nil { try reader.readData { _ in } }
+            }
+            #expect(error?.path == "half.tgz")
+        }
+    }
+
     @Test func corruptGzipDataIsAnErrorNamingTheFile() throws {
         try withTemporaryDirectory { dir in
             let tarball = try gnuTarball(in: dir, name: "c.tgz", files: 40)

@@ -59,9 +59,10 @@ struct PathRuleTests {
         #expect(owner?.uid == uid && owner?.gid == gid)
     }
 
-    @Test func namedOwnersAreRefusedWithAHint() {
+    /// Names are resolved from the image before (UserDatabase); here they are an error.
+    @Test func namesAreNotNumericIDs() {
         #expect(throws: BuildError("--chown=spark:spark: 'spark' is not a numeric id",
-                                   hint: "this tool does not read the base image's /etc/passwd; use numeric ids, e.g. --chown=185:0")) {
+                                   hint: "write user[:group] with names from the image or numeric ids, e.g. --chown=185:0")) {
             try CopyPlanner.owner("spark:spark")
         }
     }

@@ -20,7 +20,7 @@ struct RunLayerTests {
             let output = Output()
             let events: BuildEventHandler = { if case .runOutput(let line, let text) = $0 { output.lines.withLock { $0.append("\(line): \(text)") } } }
             let builder = RunLayerBuilder(store: store, settings: settings, events: events, runtime: runtime, rootless: nil)
-            let built = try builder.build(step, lowerDirs: [lower], parentDiffIDs: [], line: 3, description: "RUN", id: 1)
+            let built = try builder.build(step, parentDiffIDs: [], line: 3, description: "RUN", id: 1) { Self.inputs(lower) }
             #expect(!built.cached)
             #expect(try Self.entries(store.blobPath(built.layer.digest)) == [
                 "bin directory 493 1234", "bin/.wh.ls file(size: 0) 0 1234", "x directory 493 1234",
@@ -29,12 +29,12 @@ struct RunLayerTests {
             #expect(output.lines.withLock { $0 } == ["3: made x"])
             let noRuntime = RunLayerBuilder(
                 store: store, settings: settings, events: events, runtime: OCIRuntime(kind: .runc, path: "/bin/false"), rootless: nil)
-            let again = try noRuntime.build(step, lowerDirs: [lower], parentDiffIDs: [], line: 3, description: "RUN", id: 2)
+            let again = try noRuntime.build(step, parentDiffIDs: [], line: 3, description: "RUN", id: 2) { Self.inputs(lower) }
             #expect(again.cached && again.layer == built.layer)
             var other = step
             other.environment.append("A=1")
             #expect(throws: BuildError.self) {
-                try noRuntime.build(other, lowerDirs: [lower], parentDiffIDs: [], line: 3, description: "RUN", id: 3)
+                try noRuntime.build(other, parentDiffIDs: [], line: 3, description: "RUN", id: 3) { Self.inputs(lower) }
             }
         }
     }
@@ -46,7 +46,7 @@ struct RunLayerTests {
             let step = RunStep(command: ["/bin/sh", "-c", script], environment: ["PATH=/bin"], platform: "linux/amd64")
             let builder = RunLayerBuilder(store: store, settings: LayerSettings(), events: { _ in }, runtime: runtime, rootless: nil)
             #expect {
-                try builder.build(step, lowerDirs: [lower], parentDiffIDs: [], line: 7, description: "RUN", id: 1)
+                try builder.build(step, parentDiffIDs: [], line: 7, description: "RUN", id: 1) { Self.inputs(lower) }
             } throws: { error in
                 let message = (error as? BuildError)?.message ?? ""
                 let tail = (5...24).map { "  | out\($0)" }.joined(separator: "\n")
@@ -56,19 +56,33 @@ struct RunLayerTests {
         }
     }
 
+    static let passwd = "root:x:0:0:root:/root:/bin/sh\nspark:x:185:185::/opt/spark:/bin/sh\n# comment\nnobody:x:65534:65534::/:/bin/false\n"
+    static let group = "root:x:0:\nspark:x:185:\nusers:x:100:spark\n"
+
     @Test(arguments: [
-        (nil, 0, 0), ("root", 0, 0), ("185", 185, 0), ("185:185", 185, 185), ("0:5", 0, 5),
-    ] as [(String?, Int, Int)])
-    func numericUsers(_ user: String?, _ uid: Int, _ gid: Int) throws {
-        #expect(try RunLayerBuilder.processUser(user) == ProcessUser(uid: uid, gid: gid))
+        ("root", 0, 0), ("0", 0, 0), ("spark", 185, 185), ("185", 185, 185), ("186", 186, 0), ("spark:users", 185, 100),
+        ("185:0", 185, 0), ("nobody:spark", 65534, 185), ("0:5", 0, 5),
+    ] as [(String, Int, Int)])
+    func usersResolveAsDockerResolvesThem(_ user: String, _ uid: Int, _ gid: Int) throws {
+        let ids = try UserDatabase(passwd: Self.passwd, group: Self.group).resolve(user, what: "USER")
+        #expect(ids.uid == uid && ids.gid == gid)
     }
 
-    @Test(arguments: ["spark", "185:spark", "-1", "1:2:3"])
-    func otherUsersAreRefusedWithAHint(_ user: String) {
-        #expect(throws: BuildError.self) { try RunLayerBuilder.processUser(user) }
+    @Test(arguments: ["alice", "spark:wheel", "-1", "alice:0"])
+    func unknownNamesAreRefusedWithAHint(_ user: String) {
+        #expect(throws: BuildError.self) { try UserDatabase(passwd: Self.passwd, group: Self.group).resolve(user, what: "USER") }
+    }
+
+    @Test func anImageWithoutPasswdStillKnowsRoot() throws {
+        let ids = try UserDatabase(passwd: "", group: "").resolve("root:root", what: "USER")
+        #expect(ids.uid == 0 && ids.gid == 0)
     }
 
     // MARK: - Fixtures
+
+    static func inputs(_ lower: String) -> RunInputs {
+        RunInputs(lowerDirs: [lower], users: UserDatabase(passwd: "", group: ""))
+    }
 
     final class Output: Sendable {
         let lines = Mutex<[String]>([])

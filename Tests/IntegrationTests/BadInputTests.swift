@@ -23,7 +23,7 @@ struct BadInputTests {
             let file = dir.appending(path: "Dockerfile.run")
             try Data("FROM scratch\nCOPY jars /opt/spark/jars\nRUN apt-get install -y python3\n".utf8).write(to: file)
             return ["-f", file.path]
-        }, expected: ["Dockerfile.run:3:", "RUN needs the runtime executor"]),
+        }, expected: ["Dockerfile.run:3: RUN exited with status 127: /bin/sh -c apt-get install -y python3", "apt-get: not found"]),
         Case(name: "missing COPY source", setUp: { _, dir in
             let file = dir.appending(path: "Dockerfile.missing")
             try Data("FROM scratch\nCOPY conf/spark-defaults.conf /opt/spark/conf/\n".utf8).write(to: file)

@@ -30,3 +30,11 @@ static const size_t ccurl_readfunc_abort = CURL_READFUNC_ABORT;
 static const int ccurl_seekfunc_ok = CURL_SEEKFUNC_OK;
 static const int ccurl_seekfunc_cantseek = CURL_SEEKFUNC_CANTSEEK;
 static const size_t ccurl_error_size = CURL_ERROR_SIZE;
+
+// A CONNECT_ONLY connection's socket, for poll() and shutdown().
+CURLcode ccurl_getinfo_socket(CURL *_Nonnull handle, curl_socket_t *_Nonnull socket);
+
+// Sends TLS close_notify on a CONNECT_ONLY connection, closing our side while reading goes on
+// (what Go's tls.Conn.CloseWrite does, and what the Docker daemon reads as end of stdin).
+// Returns 1 when sent, 0 when the socket is full (poll for writing and call again), -1 on failure.
+int ccurl_tls_close_notify(CURL *_Nonnull handle);

@@ -21,6 +21,11 @@ enum Service: String, CaseIterable, Sendable, CustomStringConvertible {
     /// A second Docker daemon on `tcp://127.0.0.1:PORT` with `--tlsverify`; the directory with the
     /// client's `ca.pem`, `cert.pem` and `key.pem` (for `DOCKER_CERT_PATH`).
     case dockerTLSHost, dockerCertPath
+    /// Two containerd instances on this host, one per node: their socket paths.
+    case containerdNode1, containerdNode2
+    /// The kind-style cluster on the `dockerHost` daemon: its name (`io.x-k8s.kind.cluster`) and
+    /// its node containers' names, space-separated, in the order of the containerd sockets.
+    case kindCluster, kindNodes
     /// The services' work dir.
     case work
 
@@ -42,6 +47,10 @@ enum Service: String, CaseIterable, Sendable, CustomStringConvertible {
         case .dockerCLI: "SIT_DOCKER_CLI"
         case .dockerTLSHost: "SIT_DOCKER_TLS_HOST"
         case .dockerCertPath: "SIT_DOCKER_CERT_PATH"
+        case .containerdNode1: "SIT_CONTAINERD_NODE1_ADDRESS"
+        case .containerdNode2: "SIT_CONTAINERD_NODE2_ADDRESS"
+        case .kindCluster: "SIT_KIND_CLUSTER"
+        case .kindNodes: "SIT_KIND_NODES"
         case .work: "SIT_WORK"
         }
     }
@@ -118,6 +127,16 @@ enum TestServices {
         return DockerDaemon(host: v[0], cli: v[1], certPath: v[2])
     }
 
+    /// The kind-style cluster: node containers on the test daemon, each reaching its own containerd.
+    static func kindCluster(file: String = #fileID, line: Int = #line) throws -> KindCluster? {
+        guard let docker = try docker(file: file, line: line),
+              let v = try requireAll([.kindCluster, .kindNodes, .containerdNode1, .containerdNode2], file: file, line: line)
+        else { return nil }
+        let names = v[1].split(separator: " ").map(String.init)
+        return KindCluster(docker: docker, name: v[0],
+                           nodes: zip(names, [v[2], v[3]]).map { KindCluster.Node(container: $0, containerdAddress: $1) })
+    }
+
     /// The registry with Basic auth, or `nil` (skip).
     static func basicRegistry(file: String = #fileID, line: Int = #line) throws -> AuthenticatedRegistry? {
         guard let v = try requireAll([.registryBasic, .registryBasicUser, .registryBasicPassword], file: file, line: line)
@@ -172,4 +191,22 @@ struct DockerDaemon: Sendable {
     func run(_ arguments: [String], stdin: Data? = nil, timeout: Duration = .seconds(300)) throws -> CommandResult {
         try Command.run(cli, connectionArguments + arguments, environment: environment, stdin: stdin, timeout: timeout)
     }
+}
+
+/// kind's shape: labelled node containers, each with `ctr` reaching its containerd at
+/// /run/containerd, which this host also reaches at `containerdAddress`.
+struct KindCluster: Sendable {
+    struct Node: Sendable {
+        var container: String
+        var containerdAddress: String
+
+        /// `ctr --address SOCKET ARGS…` on this host: a look at the node's containerd from outside.
+        func hostCtr(_ arguments: [String]) throws -> CommandResult {
+            try Command.run("ctr", ["--address", containerdAddress] + arguments)
+        }
+    }
+
+    var docker: DockerDaemon
+    var name: String
+    var nodes: [Node]
 }
