@@ -41,7 +41,7 @@ struct SourceItem: Sendable {
         guard lstat(diskPath, &info) == 0 else {
             throw BuildError("cannot read \(diskPath): \(errnoDescription())")
         }
-        let identity = "\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_ctim.tv_sec).\(info.st_ctim.tv_nsec)"
+        let identity = fileIdentity(info)
         let mode = UInt32(info.st_mode) & 0o7777
         var item = SourceItem(contextPath: contextPath, kind: .directory, mode: mode, uid: Int(info.st_uid), gid: Int(info.st_gid),
                               contents: .none, identity: identity, hardlinkKey: nil)

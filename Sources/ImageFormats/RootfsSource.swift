@@ -68,6 +68,6 @@ public struct RootfsSource: ImageSource {
         var info = stat()
         guard stat(file, &info) == 0 else { throw ImageFormatError("rootfs:\(file): \(errnoDescription())") }
         guard info.st_mode & S_IFMT == S_IFREG else { throw ImageFormatError("rootfs:\(file) is not a regular file") }
-        return "\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_ctim.tv_sec).\(info.st_ctim.tv_nsec)"
+        return fileIdentity(info)
     }
 }
