@@ -21,18 +21,11 @@ extension ImageFacts {
     /// A layer entry over the tree below: a whiteout removes what it names (an opaque one, what
     /// its directory held), anything else is added.
     private static func apply(_ path: String, to paths: inout Set<String>) {
-        let (directory, name) = path.lastIndex(of: "/").map { (String(path[..<$0]), String(path[path.index(after: $0)...])) } ?? ("", path)
-        guard name.hasPrefix(".wh.") else {
+        guard let whiteout = Whiteout(path) else {
             paths.insert(path)
             return
         }
-        let prefix = directory.isEmpty ? "" : directory + "/"
-        if name == ".wh..wh..opq" {
-            paths = paths.filter { !$0.hasPrefix(prefix) }
-        } else {
-            let gone = prefix + name.dropFirst(4)
-            paths = paths.filter { $0 != gone && !$0.hasPrefix(gone + "/") }
-        }
+        paths = paths.filter { !whiteout.covers($0) }
     }
 
     private static let passwdFiles = CacheShelf<PasswdFile>("passwd", lifetime: .whileBlobExists)
