@@ -72,8 +72,12 @@ public final class SafeUnpacker {
     /// removes) and may leave it out.
     public func unpack(_ path: String, name: String? = nil, including: (String) -> Bool = { _ in true },
                        observe: (UnpackEvent) -> Void = { _ in }) throws {
-        let reader = try TarReader(path: path)
-        let archive = name ?? path
+        try unpack(try TarReader(path: path), name: name ?? path, including: including, observe: observe)
+    }
+
+    /// Unpacks what `reader` reads (one that also hashes the stream, for a snapshot).
+    public func unpack(_ reader: TarReader, name archive: String, including: (String) -> Bool = { _ in true },
+                       observe: (UnpackEvent) -> Void = { _ in }) throws {
         written = []
         while let entry = try reader.next() {
             do {
