@@ -399,7 +399,7 @@ done
 fi
 
 if want run; then
-log "8) RUN: the stock-style Dockerfile with its apt step; ours vs docker-image-tool.sh (BuildKit), build only"
+log "8) RUN: the stock-style Dockerfile with its apt step; ours vs docker-image-tool.sh (BuildKit), build+push"
 APTBASE="$REG/eclipse-temurin:17-jre-apt"
 stock_dockerfile="$repo/Tests/Fixtures/stock-style/Dockerfile"
 apt_run_line=$(grep -n '^RUN' "$stock_dockerfile" | head -n 1 | cut -d: -f1)
@@ -416,30 +416,32 @@ exec /usr/bin/docker "$@"
 EOF
 chmod +x "$BENCH_WORK/bin-hostnet/docker"
 note run.docker_network "docker build --network host (a docker wrapper on docker-image-tool.sh's PATH)"
-dit_hostnet_build() { local host="$1"; shift; PATH="$BENCH_WORK/bin-hostnet:$PATH" dit "$host" "$@" build; }
-stock_ours() { local store="$1" tag="$2"; shift 2; ours "$store" build --spark-home "$dist" -f "$stock_dockerfile" -r "$REG/run-ours" -t "$tag" --base "$APTBASE" "$@"; }
-stock_docker() { dit_hostnet_build "$DH" -r "$REG/run-docker" -t "$1" -f "$stock_dockerfile" -b java_image_tag=17-jre-apt; }
-export -f dit_hostnet_build stock_ours stock_docker
+# stock_ours STORE REPO TAG / stock_docker REPO TAG: build and push the stock-style image.
+stock_ours() { ours "$1" build --spark-home "$dist" -f "$stock_dockerfile" -r "$2" -t "$3" --base "$APTBASE" --push; }
+stock_docker() {
+  PATH="$BENCH_WORK/bin-hostnet:$PATH" dit_build_push "$DH" -r "$1" -t "$2" -f "$stock_dockerfile" -b java_image_tag=17-jre-apt
+}
+export -f stock_ours stock_docker
 export stock_dockerfile APTBASE
 
 log "8a) cold: a fresh store / docker builder prune -af"
 for i in $(seq 1 "$runs"); do
-  measure run-cold ours "$i" stock_ours "$BENCH_WORK/stores/run-$i" 1
+  measure run-cold ours "$i" stock_ours "$BENCH_WORK/stores/run-$i" "$REG/run-ours-$i" 1
 done
 for i in $(seq 1 "$docker_runs"); do
   docker_clean
-  measure run-cold docker "$i" stock_docker 1
+  measure run-cold docker "$i" stock_docker "$REG/run-docker-$i" 1
 done
 
 log "8b) after one jar changes (the apt RUN must not run again; the RUN after COPY jars does, for both)"
 for i in $(seq 1 "$(( runs > docker_runs ? runs : docker_runs ))"); do
   add_jar "$((100 + i))"
   if [ "$i" -le "$runs" ]; then
-    measure run-onejar ours "$i" stock_ours "$BENCH_WORK/stores/run-$runs" "jar-$i"
+    measure run-onejar ours "$i" stock_ours "$BENCH_WORK/stores/run-$runs" "$REG/run-ours-$runs" "jar-$i"
     ! grep -q "^#$apt_run_line " "$logs/run-onejar.ours.$i.log" || die "the apt RUN (line $apt_run_line) ran again after a jar changed: $logs/run-onejar.ours.$i.log"
   fi
   if [ "$i" -le "$docker_runs" ]; then
-    measure run-onejar docker "$i" stock_docker "jar-$i"
+    measure run-onejar docker "$i" stock_docker "$REG/run-docker-$docker_runs" "jar-$i"
   fi
 done
 note run.apt_rerun_after_jar "no (no '#$apt_run_line ' output line in any run)"

@@ -47,8 +47,8 @@ SCENARIOS = [
     ("preload-warm", "6b) preload warm (no change) vs docker save | docker load", "ours", "docker"),
     ("preload-onejar", "6c) preload after one jar vs docker save | docker load", "ours", "docker"),
     ("pull", "7) docker pull of our image into an empty daemon: split jars (first column) vs jars in one layer", "split", "unsplit"),
-    ("run-cold", "8a) RUN: stock-style Dockerfile with apt, cold (build only; docker: BuildKit, --network host)", "ours", "docker"),
-    ("run-onejar", "8b) RUN: stock-style Dockerfile after one jar changed (build only)", "ours", "docker"),
+    ("run-cold", "8a) RUN: stock-style Dockerfile with apt, cold build+push (docker: BuildKit, --network host)", "ours", "docker"),
+    ("run-onejar", "8b) RUN: stock-style Dockerfile, build+push after one jar changed", "ours", "docker"),
 ]
 COMPETITOR_NAMES = {"docker": "docker-image-tool.sh", "skopeo": "skopeo copy", "pigz": "pigz", "unsplit": "docker pull, --no-split-layers image"}
 PRELOAD_COMPETITOR = "docker save | docker load"
@@ -264,7 +264,7 @@ md = ["# spark-image-tool benchmark", "", *machine, "",
       "- 8) `Tests/Fixtures/stock-style/Dockerfile` (Spark's stock RUN steps: apt-get install of tini, procps, krb5-user, …)",
       "  on Debian's minbase with apt and the JRE (`make-base-image.sh --apt`), imported and pushed as",
       "  `eclipse-temurin:17-jre-apt`; ours `-f` with `--base $REG/eclipse-temurin:17-jre-apt` (pulled and snapshotted,",
-      "  timed), docker-image-tool.sh `-f` with `-b java_image_tag=17-jre-apt`. Build only, no push. The bench's dockerd",
+      "  timed), docker-image-tool.sh `-f` with `-b java_image_tag=17-jre-apt`; build then push, as in 1). The bench's dockerd",
       f"  has no bridge (--bridge=none), so `docker build` runs as {notes.get('run.docker_network', 'docker build --network host')}:",
       "  BuildKit's RUNs use the host's network, as ours do. Both download the same packages from the same Debian mirror",
       "  (the base's sources.list) on every cold run; neither has an apt cache. 8a) ours a fresh store, docker",
