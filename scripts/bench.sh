@@ -445,6 +445,7 @@ for i in $(seq 1 "$(( runs > docker_runs ? runs : docker_runs ))"); do
   fi
 done
 note run.apt_rerun_after_jar "no (no '#$apt_run_line ' output line in any run)"
+grep -q '^#1 \[internal\] load' "$logs/run-cold.docker.1.log" || die "docker did not build with BuildKit: $logs/run-cold.docker.1.log"
 
 log "8c) a cached RUN's cost: no-change rebuilds of 21 cached RUNs vs 1 cached RUN"
 cached_store="$BENCH_WORK/stores/run-cached"
@@ -476,7 +477,7 @@ for fs in ext4 tmpfs; do
   s="$BENCH_WORK/stores/snapshot"
   [ "$fs" = ext4 ] || s="$shm_work/store"
   snap_build "$s" >"$logs/snapshot.$fs.setup.log" 2>&1 || { tail "$logs/snapshot.$fs.setup.log" >&2; die "the snapshot build failed"; }
-  note "snapshot.$fs.fstype" "$(findmnt -n -o FSTYPE -T "$s")"
+  note "snapshot.$fs.fstype" "$(findmnt -n -o FSTYPE -T "$s" | head -n 1)"
   manifest=$(jq -r '.manifests[] | select(.annotations["io.containerd.image.name"] | tostring | endswith("/spark:snapshot")) | .digest' "$s/index.json" | head -n 1)
   blob="$s/blobs/$(jq -r '.layers[0].digest' "$s/blobs/${manifest/://}" | tr : /)"
   note snapshot.layer_bytes "$(stat -c %s "$blob")"

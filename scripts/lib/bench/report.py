@@ -228,7 +228,7 @@ for t in targets:
 elapsed = float(notes.get("elapsed_seconds", 0))
 machine = [
     f"- machine: {notes.get('machine.nproc')} cores ({notes.get('machine.cpu')}), {notes.get('machine.mem')} memory, kernel {notes.get('machine.kernel')}",
-    f"- docker: CLI {notes.get('machine.docker_cli')}; daemon {notes.get('machine.dockerd')}, storage driver {notes.get('machine.storage_driver')}; builder: {notes.get('docker.builder')}",
+    f"- docker: CLI {notes.get('machine.docker_cli')}; daemon {notes.get('machine.dockerd')}, storage driver {notes.get('machine.storage_driver')}; builder: {notes.get('docker.builder', 'BuildKit (checked in 8a)' if 'run.docker_network' in notes else 'not recorded')}",
     f"- {notes.get('machine.skopeo')}",
     f"- load average at start {notes.get('machine.load_start')}, at end {notes.get('machine.load_end')} (the 2 cores are shared with other work: expect noise)",
     f"- Spark 4.3.0 from PyPI's pyspark sdist: {notes.get('dist.jar_count')} jars, {fmt_b(notes.get('dist.jars_bytes', 0))}; jars layers {fmt_b(jars_layer)} gzipped",
