@@ -1,3 +1,4 @@
+import Foundation
 import ImageFormats
 import OCI
 import Store
@@ -41,6 +42,20 @@ enum BaseSource: Equatable, Sendable {
     }
 }
 
+extension BaseSource: CustomStringConvertible {
+    /// As the user wrote it.
+    var description: String {
+        switch self {
+        case .scratch: "scratch"
+        case .ociLayout(let directory, let tag): "oci-layout:\(directory)" + (tag.map { ":\($0)" } ?? "")
+        case .ociArchive(let file, let tag): "oci-archive:\(file)" + (tag.map { ":\($0)" } ?? "")
+        case .dockerArchive(let file): "docker-archive:\(file)"
+        case .rootfs(let file): "rootfs:\(file)"
+        case .reference(let reference): reference.familiarDescription
+        }
+    }
+}
+
 /// A base image whose blobs are all in the store.
 typealias BaseImage = SourcedImage
 
@@ -65,24 +80,43 @@ struct BaseImporter: Sendable {
     let platform: Platform
     let puller: (any ImageFetching)?
     let pullPolicy: PullPolicy
+    /// Hears how long each import or pull took (and, for a rootfs, its bytes as they go).
+    var events: BuildEventHandler = { _ in }
 
     func importBase(_ source: BaseSource) throws -> BaseImage {
         let created = ImageAssembler.timestamp(settings.epoch)
         switch source {
         case .scratch:
             return .scratch(platform: platform, created: created)
-        case .ociLayout(let directory, let tag):
-            return try OCILayoutSource(directory: directory, tag: tag).importImage(into: store, platform: platform)
-        case .ociArchive(let file, let tag):
-            return try OCIArchiveSource(file: file, tag: tag).importImage(into: store, platform: platform)
-        case .dockerArchive(let file):
-            return try DockerArchiveSource(file: file, layers: settings.layerImport).importImage(into: store, platform: platform)
-        case .rootfs(let file):
-            return try RootfsSource(file: file, layer: settings.layerImport, created: created).importImage(into: store, platform: platform)
         case .reference(let reference):
             let image = try storedOrPulled(reference)
             return BaseImage(config: image.config, layers: image.manifest.layers, description: reference.familiarDescription,
                              origin: (reference, image.manifestDescriptor.digest))
+        default:
+            return try importFile(source, created: created)
+        }
+    }
+
+    /// A base from a file, reported as a task: a rootfs the layer cache already holds reads nothing.
+    private func importFile(_ source: BaseSource, created: String) throws -> BaseImage {
+        let events = events
+        let read = Locked<Int64>(0)
+        let progress: @Sendable (Int64) -> Void = { bytes in
+            read.update { $0 = bytes }
+            events(.taskProgress(task: "base", bytes: bytes))
+        }
+        let file: any ImageSource = switch source {
+        case .ociLayout(let directory, let tag): OCILayoutSource(directory: directory, tag: tag)
+        case .ociArchive(let file, let tag): OCIArchiveSource(file: file, tag: tag)
+        case .dockerArchive(let file): DockerArchiveSource(file: file, layers: settings.layerImport)
+        case .rootfs(let file): RootfsSource(file: file, layer: settings.layerImport, created: created, progress: progress)
+        case .scratch, .reference: preconditionFailure("not a file: \(source)")
+        }
+        return try BuildEvent.task("base", "importing \(source)", events: events) {
+            try file.importImage(into: store, platform: platform)
+        } finished: { image in
+            let reused = if case .rootfs = source, read.value == 0 { " (layer cache)" } else { "" }
+            return ("imported \(image.description)\(reused)", image.layers.totalSize)
         }
     }
 
@@ -96,6 +130,10 @@ struct BaseImporter: Sendable {
             throw BuildError("base image \(reference) is not in the local store\(pullPolicy == .never ? " and --pull never forbids fetching it" : "")",
                              hint: "pull it (spark-image-tool pull \(reference.familiarDescription)), or pass --base oci-layout:DIR[:tag], oci-archive:FILE, docker-archive:FILE or rootfs:FILE.tar (scripts/make-base-image.sh builds a Java base)")
         }
-        return try store.image(try puller.pull(reference, platform: platform), platform: platform)
+        return try BuildEvent.task("base", "pulling \(reference.familiarDescription)", events: events) {
+            try store.image(try puller.pull(reference, platform: platform), platform: platform)
+        } finished: { image in
+            ("pulled \(reference.familiarDescription)", image.manifest.layers.totalSize)
+        }
     }
 }
