@@ -97,7 +97,8 @@ struct BaseImporter: Sendable {
         }
     }
 
-    /// A base from a file, reported as a task: a rootfs the layer cache already holds reads nothing.
+    /// A base from a file, reported as a task with the bytes read as they go; a rootfs the
+    /// layer cache already holds reads nothing.
     private func importFile(_ source: BaseSource, created: String) throws -> BaseImage {
         let events = events
         let read = Locked<Int64>(0)
@@ -106,9 +107,9 @@ struct BaseImporter: Sendable {
             events(.taskProgress(task: "base", bytes: bytes))
         }
         let file: any ImageSource = switch source {
-        case .ociLayout(let directory, let tag): OCILayoutSource(directory: directory, tag: tag)
-        case .ociArchive(let file, let tag): OCIArchiveSource(file: file, tag: tag)
-        case .dockerArchive(let file): DockerArchiveSource(file: file, layers: settings.layerImport)
+        case .ociLayout(let directory, let tag): OCILayoutSource(directory: directory, tag: tag, progress: progress)
+        case .ociArchive(let file, let tag): OCIArchiveSource(file: file, tag: tag, progress: progress)
+        case .dockerArchive(let file): DockerArchiveSource(file: file, layers: settings.layerImport, progress: progress)
         case .rootfs(let file): RootfsSource(file: file, layer: settings.layerImport, created: created, progress: progress)
         case .scratch, .reference: preconditionFailure("not a file: \(source)")
         }

@@ -62,8 +62,10 @@ extension StageRun {
         let store = builder.store
         if FileManager.default.fileExists(atPath: store.snapshotPath(diffID)) { return store.snapshotPath(diffID) }
         let name = "layer \(layer.digest.encoded.prefix(12))"
-        return try BuildEvent.task("snapshot", "unpacking \(name)", totalBytes: layer.size, events: builder.events) {
-            try store.snapshot(of: layer, diffID: diffID, mode: mode)
+        let events = builder.events
+        // The bar counts files' bytes unpacked, which the compressed size does not bound.
+        return try BuildEvent.task("snapshot", "unpacking \(name)", events: events) {
+            try store.snapshot(of: layer, diffID: diffID, mode: mode) { events(.taskProgress(task: "snapshot", bytes: $0)) }
         } finished: { _ in ("unpacked \(name)", layer.size) }
     }
 

@@ -107,6 +107,7 @@ final class ProgressRenderer: Sendable {
     static func barText(label: String, bytes: Int64, total: Int64, seconds: Double, width: Int = 24) -> String {
         let rate = formatBytes(Int64(Double(bytes) / max(seconds, 0.001))) + "/s"
         let name = label.count > 40 ? label.prefix(39) + "…" : Substring(label)
+        guard bytes > 0 else { return "    \(name) …" }
         guard total > 0 else { return "    \(name) \(formatBytes(bytes))  \(rate)" }
         let filled = max(0, min(width, Int(Double(width) * Double(bytes) / Double(total))))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)

@@ -4,7 +4,9 @@ import Testing
 /// What the progress renderer prints, as pure text: the terminal's bar and the log lines.
 struct ProgressLineTests {
     @Test(arguments: [
-        ("base", Int64(0), Int64(0), 1.0, "    base 0 B  0 B/s"),
+        // Nothing moved yet: no rate to claim.
+        ("base", Int64(0), Int64(0), 1.0, "    base …"),
+        ("unpacking", 0, 48_000_000, 1.0, "    unpacking …"),
         ("rootfs:base.tar.gz", 12_000_000, 0, 2.0, "    rootfs:base.tar.gz 12.0 MB  6.0 MB/s"),
         ("layer", 12_000_000, 48_000_000, 2.0, "    layer [######..................] 12.0 MB / 48.0 MB  6.0 MB/s"),
         ("layer", 48_000_000, 48_000_000, 4.0, "    layer [########################] 48.0 MB / 48.0 MB  12.0 MB/s"),

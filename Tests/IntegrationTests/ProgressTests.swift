@@ -36,6 +36,21 @@ struct ProgressTests {
         }
     }
 
+    /// Image files as bases: each import is one line with its size and duration.
+    @Test(arguments: ["oci-layout", "oci-archive", "docker-archive"])
+    func anImageFileImportPrintsItsDuration(format: String) throws {
+        try RunFixture.with { fixture in
+            let layout = fixture.dir.appending(path: "layout")
+            try TinyBase.makeOCIImage(layout: layout)
+            // skopeo names its transports as --base does.
+            let base = format == "oci-layout" ? "oci-layout:\(layout.path)" : "\(format):\(fixture.dir.appending(path: "base.tar").path)"
+            if format != "oci-layout" { try Command.run("skopeo", ["copy", "oci:\(layout.path):latest", base]).check() }
+            try fixture.dockerfile("FROM \(base)\nCOPY jars/spark-core_2.13-4.3.0.jar /opt/\n")
+            let build = try fixture.build(tag: format)
+            #expect(build.stdout.contains(try Regex("\\[base\\] imported \(Self.pattern(base)) \(Self.size) in \(Self.duration)\n")), "\(build)")
+        }
+    }
+
     /// With --json the progress lines go to stderr and stdout stays one document.
     @Test func aRegistryBasePullPrintsItsDuration() throws {
         guard let registry = try TestServices.require(.registry) else { return }
