@@ -92,26 +92,25 @@ struct BaseImporter: Sendable {
             let image = try storedOrPulled(reference)
             return BaseImage(config: image.config, layers: image.manifest.layers, description: reference.familiarDescription,
                              origin: (reference, image.manifestDescriptor.digest))
-        default:
-            return try importFile(source, created: created)
+        case .ociLayout(let directory, let tag):
+            return try importFile(source) { OCILayoutSource(directory: directory, tag: tag, progress: $0) }
+        case .ociArchive(let file, let tag):
+            return try importFile(source) { OCIArchiveSource(file: file, tag: tag, progress: $0) }
+        case .dockerArchive(let file):
+            return try importFile(source) { DockerArchiveSource(file: file, layers: settings.layerImport, progress: $0) }
+        case .rootfs(let file):
+            return try importFile(source) { RootfsSource(file: file, layer: settings.layerImport, created: created, progress: $0) }
         }
     }
 
-    /// A base from a file, reported as a task with the bytes read as they go; a rootfs the
-    /// layer cache already holds reads nothing.
-    private func importFile(_ source: BaseSource, created: String) throws -> BaseImage {
+    /// A base from a file (`format` makes its reader, given the progress to report to), as a
+    /// task with the bytes read as they go; a rootfs the layer cache already holds reads nothing.
+    private func importFile(_ source: BaseSource, _ format: (@escaping @Sendable (Int64) -> Void) -> any ImageSource) throws -> BaseImage {
         let events = events
         let read = Locked<Int64>(0)
-        let progress: @Sendable (Int64) -> Void = { bytes in
+        let file = format { bytes in
             read.update { $0 = bytes }
             events(.taskProgress(task: "base", bytes: bytes))
-        }
-        let file: any ImageSource = switch source {
-        case .ociLayout(let directory, let tag): OCILayoutSource(directory: directory, tag: tag, progress: progress)
-        case .ociArchive(let file, let tag): OCIArchiveSource(file: file, tag: tag, progress: progress)
-        case .dockerArchive(let file): DockerArchiveSource(file: file, layers: settings.layerImport, progress: progress)
-        case .rootfs(let file): RootfsSource(file: file, layer: settings.layerImport, created: created, progress: progress)
-        case .scratch, .reference: preconditionFailure("not a file: \(source)")
         }
         return try BuildEvent.task("base", "importing \(source)", events: events) {
             try file.importImage(into: store, platform: platform)
