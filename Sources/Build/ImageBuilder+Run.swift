@@ -46,7 +46,7 @@ extension StageRun {
         }
         var lowerDirs: [String] = []
         for (layer, diffID) in zip(layers, diffIDs) {
-            lowerDirs.insert(try snapshot(of: layer, diffID: diffID, mode: mode), at: 0)
+            lowerDirs.insert(try reportedSnapshot(of: layer, diffID: diffID, mode: mode), at: 0)
         }
         var inputs = RunInputs(lowerDirs: lowerDirs, users: UserDatabase.of(snapshots: lowerDirs))
         for case .bind(let bind) in step.mounts {
@@ -58,7 +58,7 @@ extension StageRun {
     }
 
     /// The layer's snapshot; unpacking one is a task the CLI shows with its duration.
-    private func snapshot(of layer: Descriptor, diffID: Digest, mode: SnapshotMode) throws -> String {
+    private func reportedSnapshot(of layer: Descriptor, diffID: Digest, mode: SnapshotMode) throws -> String {
         let store = builder.store
         if FileManager.default.fileExists(atPath: store.snapshotPath(diffID)) { return store.snapshotPath(diffID) }
         let name = "layer \(layer.digest.encoded.prefix(12))"
