@@ -72,6 +72,8 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Support", "DockerEngine"]),
+        // The CLI's pure parts (progress text), through @testable import of the executable.
+        .testTarget(name: "CLITests", dependencies: ["spark-image-tool"]),
     ],
     swiftLanguageModes: [.v6]
 )

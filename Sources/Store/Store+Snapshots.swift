@@ -30,8 +30,9 @@ extension Store {
     /// The snapshot of `layer`, whose tar must hash to `diffID`: made now if missing, under a
     /// temporary name in ingest/ that is renamed only when complete and checked, so a killed
     /// build leaves no half snapshot under its final name (gc clears ingest/). The tar is hashed
-    /// in the pass that unpacks it: a layer is inflated once.
-    public func snapshot(of layer: Descriptor, diffID: Digest, mode: SnapshotMode) throws -> String {
+    /// in the pass that unpacks it: a layer is inflated once. `progress` gets the file bytes
+    /// written so far.
+    public func snapshot(of layer: Descriptor, diffID: Digest, mode: SnapshotMode, progress: ((Int64) -> Void)? = nil) throws -> String {
         let final = snapshotPath(diffID)
         if FileManager.default.fileExists(atPath: final) { return final }
         let temporary = "\(root)/ingest/snapshot-\(UUID().uuidString)"
@@ -39,7 +40,10 @@ extension Store {
             try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
             let unpacker = try SafeUnpacker(into: temporary, options: mode.unpackOptions)
             let reader = try TarReader(path: blobPath(layer.digest), hashingStream: true)
-            try unpacker.unpack(reader, name: "layer \(layer.digest)")
+            var written: Int64 = 0
+            try unpacker.unpack(reader, name: "layer \(layer.digest)", observe: { event in
+                if case .wrote(let entry) = event, let progress { written += entry.size; progress(written) }
+            })
             try checkDiffID(try reader.streamDigestHex(), of: layer.digest, expected: diffID)
             try unpacker.finish()
             try FileManager.default.createDirectory(atPath: snapshotsDirectory, withIntermediateDirectories: true)
