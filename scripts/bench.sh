@@ -11,6 +11,7 @@
 #                    save | load; default 1, to stay within 15 minutes on 2 cores)
 #   --out DIR        where results.md and results.json go (default: <repo>/bench)
 #   --keep           keep the work directory (stores, logs) instead of removing it
+#   --only-kind      only scenario 8 (preload into a kind-style containerd node) and the report
 #
 # Sets everything up itself (bootstrap, release build, Spark via fetch-spark.sh, the base images
 # via make-base-image.sh, a registry via services.sh, its own dockerd instances) and tears it all
@@ -23,12 +24,14 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 # shellcheck source=lib/bench/daemon.sh
 . "$here/lib/bench/daemon.sh"
+# shellcheck source=lib/bench/kind.sh
+. "$here/lib/bench/kind.sh"
 # shellcheck source=lib/spark-inputs.sh
 . "$here/lib/spark-inputs.sh"
 
 orig_args="$*"
 heavy_docker_runs=1
-runs=3 docker_runs="" out="$repo/bench" keep=0 quick=0
+runs=3 docker_runs="" out="$repo/bench" keep=0 quick=0 only_kind=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; runs=1 ;;
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
     --heavy-docker-runs) heavy_docker_runs="$2"; shift ;;
     --out) out="$2"; shift ;;
     --keep) keep=1 ;;
+    --only-kind) only_kind=1 ;;
     -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -66,6 +70,7 @@ cleanup() {
   local rc=$?
   set +e
   bench_daemon_stop_all
+  bench_kind_stop
   [ -f "$services_env" ] && SIT_SERVICES_ENV="$services_env" "$repo/scripts/services.sh" stop >/dev/null 2>&1
   if [ "$keep" = 1 ]; then
     echo "bench: kept $BENCH_WORK" >&2
@@ -151,7 +156,7 @@ measure() {
   t1=$(date +%s.%N)
   after=$(reg_bytes)
   rss=$(tail -n 1 "$lf.rss")
-  sent=$(sed -n 's/.*sent .* (\([0-9]*\) bytes) to the daemon.*/\1/p' "$lf" | awk '{ s += $1 } END { print s + 0 }')
+  sent=$(sed -n 's/.*sent .* (\([0-9]*\) bytes) to \(the daemon\|node \).*/\1/p' "$lf" | awk '{ s += $1 } END { print s + 0 }')
   jq -nc --arg s "$scen" --arg t "$tool" --argjson r "$run" --argjson sec "$(echo "$t1 - $t0" | bc)" \
     --argjson up "$((after - before))" --argjson rss "$rss" --argjson sent "$sent" \
     '{scenario: $s, tool: $t, run: $r, seconds: $sec, uploaded: $up, rss_kb: $rss, sent: $sent}' >>"$runs_file"
@@ -208,6 +213,18 @@ note tool.commit "$(cd "$repo" && git rev-parse --short HEAD)"
 # ---------------------------------------------------------------------------------------------
 BASE="$REG/eclipse-temurin:17-jre"
 PYBASE="$REG/eclipse-temurin:17-jre-python"
+
+finish() {
+  note machine.load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+  elapsed=$(echo "$(date +%s.%N) - $T_START" | bc)
+  note elapsed_seconds "$elapsed"
+  mkdir -p "$out"
+  python3 "$here/lib/bench/report.py" "$runs_file" "$out/results.json" "$out/results.md" "scripts/bench.sh${orig_args:+ $orig_args}"
+  log "total elapsed: $(printf '%.0f' "$elapsed") s; results in $out/results.md and $out/results.json"
+}
+
+bench_kind_scenario
+if [ "$only_kind" = 1 ]; then finish; exit 0; fi
 
 log "reference: tar of jars/ | pigz -p 2 -6"
 for i in $(seq 1 "$runs"); do
@@ -357,10 +374,4 @@ for i in $(seq 1 "$heavy_docker_runs"); do
     -p "$dist/kubernetes/dockerfiles/spark/bindings/python/Dockerfile"
 done
 
-note machine.load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
-elapsed=$(echo "$(date +%s.%N) - $T_START" | bc)
-note elapsed_seconds "$elapsed"
-
-mkdir -p "$out"
-python3 "$here/lib/bench/report.py" "$runs_file" "$out/results.json" "$out/results.md" "scripts/bench.sh${orig_args:+ $orig_args}"
-log "total elapsed: $(printf '%.0f' "$elapsed") s; results in $out/results.md and $out/results.json"
+finish
