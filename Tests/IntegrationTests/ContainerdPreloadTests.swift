@@ -65,6 +65,37 @@ struct ContainerdPreloadTests {
         return (manifest["layers"] as! [[String: Any]]).map { ($0["digest"] as! String, $0["size"] as! Int) }
     }
 
+    /// A directory for /usr/local/bin in a node container: its `ctr`, first on PATH, runs `script`
+    /// (a shell `case` on the arguments) before the real one.
+    static func ctrWrapper(in dir: URL, _ script: String) throws -> URL {
+        let wrapper = dir.appending(path: "wrapper-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: wrapper, withIntermediateDirectories: true)
+        try Data("#!/bin/sh\n\(script)\nexec /usr/bin/ctr \"$@\"\n".utf8).write(to: wrapper.appending(path: "ctr"))
+        chmod(wrapper.appending(path: "ctr").path, 0o755)
+        return wrapper
+    }
+
+    /// One more node container on the test daemon, reaching `node`'s containerd at `socketDir`.
+    static func startNode(_ cluster: KindCluster, _ container: String, label: String, reaching node: KindCluster.Node,
+                          socketDir: String = "/run/containerd", wrapper: URL? = nil) throws {
+        let socket = (node.containerdAddress as NSString).deletingLastPathComponent
+        try cluster.docker.run(["run", "-d", "--name", container, "--network", "none", "--label", label, "-v", "\(socket):\(socketDir)"]
+                               + (wrapper.map { ["-v", "\($0.path):/usr/local/bin:ro"] } ?? []) + ["sit-kind-node:ctr"]).check()
+    }
+
+    /// A kind cluster of its own (`PREFIX…`) made of more node containers, `roles` each reaching a
+    /// test node's containerd with an optional ctr wrapper; removed afterwards.
+    static func extraCluster(_ prefix: String, _ cluster: KindCluster, _ roles: [(role: String, node: KindCluster.Node, wrapper: URL?)],
+                             _ body: (_ name: String) throws -> Void) throws {
+        let name = "\(prefix)\(UUID().uuidString.prefix(6).lowercased())"
+        let containers = roles.map { "\(name)-\($0.role)" }
+        defer { _ = try? cluster.docker.run(["rm", "-f"] + containers) }
+        for (container, role) in zip(containers, roles) {
+            try startNode(cluster, container, label: "io.x-k8s.kind.cluster=\(name)", reaching: role.node, wrapper: role.wrapper)
+        }
+        try body(name)
+    }
+
     @Test("cold to two nodes, runnable there; warm sends nothing; after one jar, only its layer")
     func coldWarmAndOneJar() throws {
         guard let cluster = try TestServices.kindCluster() else { return }
@@ -96,11 +127,9 @@ struct ContainerdPreloadTests {
             let changed = after.filter { layer in !before.contains { $0.digest == layer.digest } }
             try #require(changed.count == 1, "one jar changes one layer: \(changed)")
             let (delta, third) = try Self.preload(built, cluster, image, ["--kind", "--cluster", cluster.name])
-            let imageBytes = after.reduce(0) { $0 + $1.size }
             for node in try #require(third, "\(delta)").nodes {
                 #expect(node.images.first?.blobsSent == 3, "the layer, config and manifest: \(delta)")
                 #expect(node.bytesSent < changed[0].size + 64 << 10, "\(node.node) sent \(node.bytesSent) for a \(changed[0].size)-byte layer")
-                #expect(node.bytesSent * 100 <= imageBytes * 15, "\(node.bytesSent) of \(imageBytes) bytes")
             }
             for node in cluster.nodes { #expect(try Self.listedDigest(node, image) == (try built.tool.manifestDigest(image))) }
         }
@@ -144,29 +173,47 @@ struct ContainerdPreloadTests {
     func oneNodeFails() throws {
         guard let cluster = try TestServices.kindCluster() else { return }
         try Self.built { built, image in
-            let name = "sitfail\(UUID().uuidString.prefix(6).lowercased())"
-            let wrapper = built.dir.appending(path: "wrapper")
-            try FileManager.default.createDirectory(at: wrapper, withIntermediateDirectories: true)
-            try Data("""
-                #!/bin/sh
+            let wrapper = try Self.ctrWrapper(in: built.dir, #"""
                 case "$*" in *" import "*) cat >/dev/null; echo 'ctr: failed to ingest: no space left on device' >&2; exit 1;; esac
-                exec /usr/bin/ctr "$@"
-
-                """.utf8).write(to: wrapper.appending(path: "ctr"))
-            chmod(wrapper.appending(path: "ctr").path, 0o755)
-            let good = "\(name)-control-plane", bad = "\(name)-worker"
-            defer { _ = try? cluster.docker.run(["rm", "-f", good, bad]) }
-            for (container, node, extra) in [(good, cluster.nodes[0], [String]()), (bad, cluster.nodes[1], ["-v", "\(wrapper.path):/usr/local/bin:ro"])] {
-                try cluster.docker.run(["run", "-d", "--name", container, "--network", "none", "--label", "io.x-k8s.kind.cluster=\(name)",
-                                        "-v", "\((node.containerdAddress as NSString).deletingLastPathComponent):/run/containerd"]
-                                       + extra + ["sit-kind-node:ctr"]).check()
+                """#)
+            try Self.extraCluster("sitfail", cluster, [("control-plane", cluster.nodes[0], nil), ("worker", cluster.nodes[1], wrapper)]) { name in
+                let good = "\(name)-control-plane", bad = "\(name)-worker"
+                let (result, _) = try Self.preload(built, cluster, image, ["--kind", "--cluster", name])
+                #expect(result.status == 1, "\(result)")
+                #expect(result.stderr.contains("node \(bad)") && result.stderr.contains("no space left on device"), "\(result.stderr)")
+                #expect(!result.stderr.contains("node \(good):"), "\(result.stderr)")
+                #expect(try Self.listedDigest(cluster.nodes[0], image) == (try built.tool.manifestDigest(image)))
+                #expect(try Self.listedDigest(cluster.nodes[1], image) == nil, "no half-imported image on the failed node")
             }
-            let (result, _) = try Self.preload(built, cluster, image, ["--kind", "--cluster", name])
-            #expect(result.status == 1, "\(result)")
-            #expect(result.stderr.contains("node \(bad)") && result.stderr.contains("no space left on device"), "\(result.stderr)")
-            #expect(!result.stderr.contains("node \(good):"), "\(result.stderr)")
-            #expect(try Self.listedDigest(cluster.nodes[0], image) == (try built.tool.manifestDigest(image)))
-            #expect(try Self.listedDigest(cluster.nodes[1], image) == nil, "no half-imported image on the failed node")
+        }
+    }
+
+    /// A node whose content store lists blobs it does not have (as when containerd's garbage
+    /// collector removes them between the listing and the import): the delta import fails on a
+    /// missing digest, the incomplete image is removed, the full archive goes, and that containerd
+    /// gets full archives from then on.
+    @Test("a blob the node listed but lost: the full archive, remembered")
+    func vanishedBlobFallsBackToTheFullArchive() throws {
+        guard let cluster = try TestServices.kindCluster() else { return }
+        try Self.built { built, image in
+            let wrapper = try Self.ctrWrapper(in: built.dir, #"""
+                case "$*" in *"content ls"*) /usr/bin/ctr "$@" && cat /usr/local/bin/lost && echo; exit;; esac
+                """#)
+            try Self.layers(built, image).map(\.digest).joined(separator: "\n").write(to: wrapper.appending(path: "lost"), atomically: true, encoding: .utf8)
+            try Self.extraCluster("sitgone", cluster, [("worker", cluster.nodes[1], wrapper)]) { name in
+                let (first, report) = try Self.preload(built, cluster, image, ["--kind", "--cluster", name, "--verbose"])
+                let loaded = try #require(report, "\(first)").nodes[0].images[0]
+                #expect(first.stderr.contains("sending the full archive"), "\(first.stderr)")
+                #expect(loaded.blobsSent == loaded.blobsTotal, "\(first.stdout)")
+                #expect(try Self.listedDigest(cluster.nodes[1], image) == (try built.tool.manifestDigest(image)))
+
+                try built.spark.changeJar("spark-sql_2.13-4.3.0.jar")
+                try built.tool.build(home: built.spark.home, base: built.base, tag: String(image.split(separator: ":").last!))
+                let (second, again) = try Self.preload(built, cluster, image, ["--kind", "--cluster", name, "--verbose"])
+                let reloaded = try #require(again, "\(second)").nodes[0].images[0]
+                #expect(!second.stderr.contains("sending the full archive"), "remembered, not found out again: \(second.stderr)")
+                #expect(reloaded.blobsSent == reloaded.blobsTotal, "\(second.stdout)")
+            }
         }
     }
 
@@ -181,9 +228,7 @@ struct ContainerdPreloadTests {
             let containers = ["k3d-\(name)-server-0", "k3d-\(name)-agent-0", "k3d-\(name)-serverlb"]
             defer { _ = try? cluster.docker.run(["rm", "-f"] + containers) }
             for (container, node) in zip(containers, cluster.nodes + [cluster.nodes[0]]) {
-                let socketDir = (node.containerdAddress as NSString).deletingLastPathComponent
-                try cluster.docker.run(["run", "-d", "--name", container, "--network", "none", "--label", "k3d.cluster=\(name)",
-                                        "-v", "\(socketDir):/run/k3s/containerd", "sit-kind-node:ctr"]).check()
+                try Self.startNode(cluster, container, label: "k3d.cluster=\(name)", reaching: node, socketDir: "/run/k3s/containerd")
             }
             let (result, report) = try Self.preload(built, cluster, image, ["--k3d", "--cluster", name])
             #expect(try #require(report, "\(result)").nodes.map(\.node).sorted() == containers.prefix(2).sorted())
