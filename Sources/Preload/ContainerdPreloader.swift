@@ -66,8 +66,7 @@ public struct ContainerdPreloader: Sendable {
         let results = Locked<[String: ContainerdNodeResult]>([:])
         // Each node's images come from the store; a pull into it must not race another node's.
         let supply = Locked<Void>(())
-        try? concurrently(nodes.map { NodeBox($0) }, width: jobs) { box in
-            let node = box.transport
+        try? concurrently(nodes, width: jobs) { node in
             var result = ContainerdNodeResult(node: node.node, images: [], bytesSent: 0)
             do {
                 try self.preload(references, into: node, requested: requested, supply: supply, result: &result)
@@ -80,24 +79,19 @@ public struct ContainerdPreloader: Sendable {
         return nodes.compactMap { results.value[$0.node] }
     }
 
-    private struct NodeBox: Sendable {
-        let transport: any ContainerdTransport
-        init(_ transport: any ContainerdTransport) { self.transport = transport }
-    }
-
     private func preload(_ references: [ImageReference], into node: any ContainerdTransport, requested: Platform?,
                          supply: Locked<Void>, result: inout ContainerdNodeResult) throws {
         let session = NodeSession(node: node, namespace: namespace, snapshotter: snapshotter)
-        let (identity, platform) = try session.probe(requested: requested)
+        let platform = try session.platform(requested: requested)
         result.platform = platform
         let images = try supply.update { _ in try references.map { try image($0, for: platform, node: node.node) } }
         let listed = try session.images()
         var toImport: [(ImageReference, StoredImage)] = []
         for (reference, image) in zip(references, images) {
             let digest = image.manifestDescriptor.digest
-            if listed.contains(where: { $0.name == reference.description && $0.digest == digest }) {
+            if listed.contains(where: { $0.name == reference.description && $0.digest == digest && $0.isReady }) {
                 result.images.append(.init(reference: reference, manifest: digest, outcome: .skipped))
-            } else if let source = listed.first(where: { $0.digest == digest }) {
+            } else if let source = listed.first(where: { $0.digest == digest && $0.isReady }) {
                 try session.tag(source.name, as: reference.description)
                 result.images.append(.init(reference: reference, manifest: digest, outcome: .tagged))
             } else {
@@ -105,11 +99,14 @@ public struct ContainerdPreloader: Sendable {
             }
         }
         if !toImport.isEmpty {
-            let (outcomes, bytes) = try importImages(toImport, session: session, platform: platform, identity: identity)
+            let (outcomes, bytes) = try importImages(toImport, session: session, platform: platform)
             result.bytesSent = bytes
             result.images += zip(toImport, outcomes).map { .init(reference: $0.0, manifest: $0.1.manifestDescriptor.digest, outcome: $1) }
         }
-        try session.verify(result.images.map { ($0.reference.description, $0.manifest) })
+        // Skipped images were read from `images check` just now; what changed is read back.
+        if result.images.contains(where: { $0.outcome != .skipped }) {
+            try session.verify(result.images.map { ($0.reference.description, $0.manifest) })
+        }
     }
 
     /// The image for the node's platform: a stored image of another platform is refused by name
@@ -135,9 +132,9 @@ public struct ContainerdPreloader: Sendable {
 
     /// One archive for the images; a delta first unless this containerd is known to need the full
     /// archive, and the full archive when the delta failed on a blob the node had listed.
-    private func importImages(_ images: [(ImageReference, StoredImage)], session: NodeSession, platform: Platform,
-                              identity: String) throws -> ([ContainerdNodeResult.Outcome], Int64) {
-        let key = SHA256Hex.of("containerd-\(identity)-\(namespace)")
+    private func importImages(_ images: [(ImageReference, StoredImage)], session: NodeSession,
+                              platform: Platform) throws -> ([ContainerdNodeResult.Outcome], Int64) {
+        let key = SHA256Hex.of("containerd-\(try session.identity())-\(namespace)")
         let blobs = images.flatMap { [$0.1.manifestDescriptor, $0.1.manifest.config] + $0.1.manifest.layers }.map(\.digest)
         let present = store.cached(Self.fullArchivesOnly, key: key) == true ? [] : try session.contentDigests()
         let omitted = Set(blobs).intersection(present)

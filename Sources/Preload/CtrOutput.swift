@@ -3,12 +3,6 @@ import OCI
 
 /// Reads what `ctr` prints (containerd 1.6's tables). Pure, so each table is tested as text.
 enum CtrOutput {
-    /// One row of `ctr images ls`: `REF TYPE DIGEST SIZE PLATFORMS LABELS`.
-    struct ImageRow: Equatable, Sendable {
-        var name: String
-        var digest: Digest
-    }
-
     /// One row of `ctr images check`: `REF TYPE DIGEST STATUS SIZE UNPACKED`.
     struct CheckRow: Equatable, Sendable {
         var name: String
@@ -18,13 +12,6 @@ enum CtrOutput {
         var unpacked: Bool
 
         var isReady: Bool { status.hasPrefix("complete") && unpacked }
-    }
-
-    static func images(_ text: String) -> [ImageRow] {
-        rows(text).compactMap { columns in
-            guard columns.count >= 3, let digest = try? Digest(parsing: columns[2]) else { return nil }
-            return ImageRow(name: columns[0], digest: digest)
-        }
     }
 
     static func check(_ text: String) -> [CheckRow] {

@@ -9,12 +9,9 @@ struct NodeSession {
     let namespace: String
     let snapshotter: String
 
-    /// The containerd's identity (its UUID) and platform; refuses a missing snapshotter, a
-    /// platform other than the one asked for, and a namespace Kubernetes would not see that the
-    /// node does not even have.
-    func probe(requested: Platform?) throws -> (identity: String, platform: Platform) {
-        let version = try run(["version"], doing: "reach its containerd")
-        let identity = CtrOutput.serverUUID(version) ?? node.node
+    /// The node's platform; refuses a missing snapshotter, a platform other than the one asked
+    /// for, and a namespace Kubernetes would not see that the node does not even have.
+    func platform(requested: Platform?) throws -> Platform {
         let plugins = try run(["plugins", "ls"], doing: "list containerd's plugins")
         guard let platform = CtrOutput.snapshotterPlatform(plugins, snapshotter: snapshotter) else {
             throw PreloadError("node \(node.node): containerd has no working \(snapshotter) snapshotter",
@@ -31,11 +28,18 @@ struct NodeSession {
                                    hint: "Kubernetes sees only the k8s.io namespace: leave out --namespace")
             }
         }
-        return (identity, platform)
+        return platform
     }
 
-    func images() throws -> [CtrOutput.ImageRow] {
-        CtrOutput.images(try run(["images", "ls"], doing: "list its images"))
+    /// Which containerd this is (its UUID), whatever reaches it: the key of what we remember.
+    func identity() throws -> String {
+        CtrOutput.serverUUID(try run(["version"], doing: "read containerd's version")) ?? node.node
+    }
+
+    /// Each image with its manifest digest, whether all its content is there and whether it is
+    /// unpacked for the snapshotter: one call reads what both the skip and the check need.
+    func images() throws -> [CtrOutput.CheckRow] {
+        CtrOutput.check(try run(["images", "check", "--snapshotter", snapshotter], doing: "check its images"))
     }
 
     func contentDigests() throws -> Set<Digest> {
@@ -59,14 +63,13 @@ struct NodeSession {
     /// A failed import leaves the name on an incomplete image: remove those, so the node lists
     /// nothing that a pod would try to start from.
     func removeIncomplete(_ names: [String]) throws {
-        let broken = CtrOutput.check(try run(["images", "check"], doing: "check its images"))
-            .filter { names.contains($0.name) && !$0.isReady }.map(\.name)
+        let broken = try images().filter { names.contains($0.name) && !$0.isReady }.map(\.name)
         if !broken.isEmpty { _ = try run(["images", "rm"] + broken, doing: "remove the incomplete \(broken.joined(separator: ", "))") }
     }
 
     /// Every name resolves to its manifest, with all content present and unpacked.
     func verify(_ expected: [(name: String, manifest: Digest)]) throws {
-        let rows = CtrOutput.check(try run(["images", "check", "--snapshotter", snapshotter], doing: "check its images"))
+        let rows = try images()
         for (name, manifest) in expected {
             guard let row = rows.first(where: { $0.name == name }) else {
                 throw PreloadError("node \(node.node): after the import, containerd does not list \(name)",

@@ -10,22 +10,6 @@ struct CtrOutputTests {
     static let a = "sha256:" + String(repeating: "a", count: 64)
     static let b = "sha256:" + String(repeating: "b", count: 64)
 
-    @Test func imagesList() throws {
-        let text = """
-            REF                                TYPE                                       DIGEST   SIZE      PLATFORMS   LABELS
-            docker.io/sit/tiny:1               application/vnd.oci.image.manifest.v1+json \(Self.a) 1.0 MiB   linux/amd64 -
-            docker.io/sit/tiny@\(Self.a) application/vnd.oci.image.manifest.v1+json \(Self.a) 1.0 MiB linux/amd64 -
-            docker.io/sit/other:2              application/vnd.oci.image.manifest.v1+json \(Self.b) 12.5 KiB  linux/amd64 io.cri-containerd.image=managed
-
-            """
-        #expect(CtrOutput.images(text) == [
-            .init(name: "docker.io/sit/tiny:1", digest: try Digest(parsing: Self.a)),
-            .init(name: "docker.io/sit/tiny@\(Self.a)", digest: try Digest(parsing: Self.a)),
-            .init(name: "docker.io/sit/other:2", digest: try Digest(parsing: Self.b)),
-        ])
-        #expect(CtrOutput.images("REF TYPE DIGEST SIZE PLATFORMS LABELS \n").isEmpty)
-    }
-
     @Test(arguments: [
         ("complete (2/2)", "true", true),
         ("complete (2/2)", "false", false),
