@@ -131,33 +131,44 @@ public struct ContainerdPreloader: Sendable {
     }
 
     /// One archive for the images; a delta first unless this containerd is known to need the full
-    /// archive, and the full archive when the delta failed on a blob the node had listed.
+    /// archive, and the full archive when the delta failed on a blob the node had listed. A failed
+    /// import leaves no incomplete image behind.
     private func importImages(_ images: [(ImageReference, StoredImage)], session: NodeSession,
                               platform: Platform) throws -> ([ContainerdNodeResult.Outcome], Int64) {
-        let key = SHA256Hex.of("containerd-\(try session.identity())-\(namespace)")
-        let blobs = images.flatMap { [$0.1.manifestDescriptor, $0.1.manifest.config] + $0.1.manifest.layers }.map(\.digest)
-        let present = store.cached(Self.fullArchivesOnly, key: key) == true ? [] : try session.contentDigests()
-        let omitted = Set(blobs).intersection(present)
-        let names = images.map { $0.0.description }
         do {
-            let bytes = try send(images.map(\.0), to: session, platform: platform, omitting: omitted)
-            return (Self.outcomes(images, omitted: omitted), bytes)
-        } catch let failure as ImportFailure where !omitted.isEmpty && failure.lacksContent {
-            try session.removeIncomplete(names)
-            log?("\(session.node.node): a blob it listed is gone (\(failure.stderr)); sending the full archive, and always will to this containerd")
-            try? store.remember(true, on: Self.fullArchivesOnly, key: key)
-            let bytes = try send(images.map(\.0), to: session, platform: platform, omitting: [])
-            return (Self.outcomes(images, omitted: []), bytes)
+            return try importDeltaOrFull(images, session: session, platform: platform)
         } catch let failure as ImportFailure {
-            try? session.removeIncomplete(names)
+            try? session.removeIncomplete(images.map { $0.0.description })
             throw PreloadError("node \(session.node.node): ctr images import failed (exit \(failure.exitCode)): \(failure.stderr)",
                                hint: "containerd's message above says why; the node keeps no half-imported image")
         }
     }
 
+    private func importDeltaOrFull(_ images: [(ImageReference, StoredImage)], session: NodeSession,
+                                   platform: Platform) throws -> ([ContainerdNodeResult.Outcome], Int64) {
+        let key = SHA256Hex.of("containerd-\(try session.identity())-\(namespace)")
+        let present = store.cached(Self.fullArchivesOnly, key: key) == true ? [] : try session.contentDigests()
+        let omitted = Set(images.flatMap { Self.blobs(of: $0.1) }.map(\.digest)).intersection(present)
+        do {
+            let bytes = try send(images.map(\.0), to: session, platform: platform, omitting: omitted)
+            return (Self.outcomes(images, omitted: omitted), bytes)
+        } catch let failure as ImportFailure where !omitted.isEmpty && failure.lacksContent {
+            try session.removeIncomplete(images.map { $0.0.description })
+            log?("\(session.node.node): a blob it listed is gone (\(failure.stderr)); sending the full archive, and always will to this containerd")
+            try? store.remember(true, on: Self.fullArchivesOnly, key: key)
+            let bytes = try send(images.map(\.0), to: session, platform: platform, omitting: [])
+            return (Self.outcomes(images, omitted: []), bytes)
+        }
+    }
+
+    /// What an archive of one image holds: its manifest, config and layers.
+    private static func blobs(of image: StoredImage) -> [Descriptor] {
+        [image.manifestDescriptor, image.manifest.config] + image.manifest.layers
+    }
+
     private static func outcomes(_ images: [(ImageReference, StoredImage)], omitted: Set<Digest>) -> [ContainerdNodeResult.Outcome] {
         images.map { _, image in
-            let blobs = [image.manifestDescriptor, image.manifest.config] + image.manifest.layers
+            let blobs = Self.blobs(of: image)
             return .imported(blobsSent: blobs.count(where: { !omitted.contains($0.digest) }), blobsTotal: blobs.count)
         }
     }
