@@ -10,7 +10,7 @@
 #   --heavy-docker-runs N  docker runs in scenarios 5 and 6 (full builds of two images, full
 #                    save | load; default 1, to stay within 15 minutes on 2 cores)
 #   --only LIST      only these scenarios (comma-separated): pigz cold zstd nochange ci pull
-#                    pushonly onejar preload py run snapshot; nochange, ci, pull and onejar add
+#                    pushonly onejar preload py run snapshot kind; nochange, ci, pull and onejar add
 #                    cold, preload adds onejar (they reuse what it built)
 #   --out DIR        where results.md and results.json go (default: <repo>/bench)
 #   --keep           keep the work directory (stores, logs) instead of removing it
@@ -26,6 +26,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 # shellcheck source=lib/bench/daemon.sh
 . "$here/lib/bench/daemon.sh"
+# shellcheck source=lib/bench/kind.sh
+. "$here/lib/bench/kind.sh"
 # shellcheck source=lib/spark-inputs.sh
 . "$here/lib/spark-inputs.sh"
 
@@ -52,7 +54,7 @@ done
 want() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
 for scenario in ${only//,/ }; do
   case "$scenario" in
-    pigz|cold|zstd|nochange|ci|pull|pushonly|onejar|preload|py|run|snapshot) ;;
+    pigz|cold|zstd|nochange|ci|pull|pushonly|onejar|preload|py|run|snapshot|kind) ;;
     *) echo "bench: unknown scenario '$scenario' for --only (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -82,6 +84,7 @@ cleanup() {
   set +e
   bench_daemon_stop_all
   [ -z "${shm_work:-}" ] || rm -rf "$shm_work"
+  bench_kind_stop
   [ -f "$services_env" ] && SIT_SERVICES_ENV="$services_env" "$repo/scripts/services.sh" stop >/dev/null 2>&1
   if [ "$keep" = 1 ]; then
     echo "bench: kept $BENCH_WORK" >&2
@@ -172,7 +175,7 @@ measure() {
   t1=$(date +%s.%N)
   after=$(reg_bytes)
   read -r rss user sys < <(tail -n 1 "$lf.rss")
-  sent=$(sed -n 's/.*sent .* (\([0-9]*\) bytes) to the daemon.*/\1/p' "$lf" | awk '{ s += $1 } END { print s + 0 }')
+  sent=$(sed -n 's/.*sent .* (\([0-9]*\) bytes) to \(the daemon\|node \).*/\1/p' "$lf" | awk '{ s += $1 } END { print s + 0 }')
   jq -nc --arg s "$scen" --arg t "$tool" --argjson r "$run" --argjson sec "$(echo "$t1 - $t0" | bc)" \
     --argjson up "$((after - before))" --argjson rss "$rss" --argjson sent "$sent" --argjson cpu "$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')" \
     '{scenario: $s, tool: $t, run: $r, seconds: $sec, uploaded: $up, rss_kb: $rss, sent: $sent, cpu_seconds: $cpu}' >>"$runs_file"
@@ -229,6 +232,17 @@ note tool.commit "$(cd "$repo" && git rev-parse --short HEAD)"
 # ---------------------------------------------------------------------------------------------
 BASE="$REG/eclipse-temurin:17-jre"
 PYBASE="$REG/eclipse-temurin:17-jre-python"
+
+finish() {
+  note machine.load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+  elapsed=$(echo "$(date +%s.%N) - $T_START" | bc)
+  note elapsed_seconds "$elapsed"
+  mkdir -p "$out"
+  python3 "$here/lib/bench/report.py" "$runs_file" "$out/results.json" "$out/results.md" "scripts/bench.sh${orig_args:+ $orig_args}"
+  log "total elapsed: $(printf '%.0f' "$elapsed") s; results in $out/results.md and $out/results.json"
+}
+
+! want kind || bench_kind_scenario
 
 if want pigz; then
 log "reference: tar of jars/ | pigz -p 2 -6"
@@ -493,10 +507,4 @@ for fs in ext4 tmpfs; do
 done
 fi
 
-note machine.load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
-elapsed=$(echo "$(date +%s.%N) - $T_START" | bc)
-note elapsed_seconds "$elapsed"
-
-mkdir -p "$out"
-python3 "$here/lib/bench/report.py" "$runs_file" "$out/results.json" "$out/results.md" "scripts/bench.sh${orig_args:+ $orig_args}"
-log "total elapsed: $(printf '%.0f' "$elapsed") s; results in $out/results.md and $out/results.json"
+finish

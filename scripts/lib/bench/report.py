@@ -46,12 +46,16 @@ SCENARIOS = [
     ("preload-cold", "6a) preload cold (empty daemon) vs docker save | docker load", "ours", "docker"),
     ("preload-warm", "6b) preload warm (no change) vs docker save | docker load", "ours", "docker"),
     ("preload-onejar", "6c) preload after one jar vs docker save | docker load", "ours", "docker"),
+    ("kind-cold", "9a) preload into a kind node, cold, vs docker save | docker exec ctr import (kind load)", "ours", "docker"),
+    ("kind-warm", "9b) preload into a kind node, warm, vs the same", "ours", "docker"),
+    ("kind-onejar", "9c) preload into a kind node after one jar vs the same", "ours", "docker"),
     ("pull", "7) docker pull of our image into an empty daemon: split jars (first column) vs jars in one layer", "split", "unsplit"),
     ("run-cold", "8a) RUN: stock-style Dockerfile with apt, cold build+push (docker: BuildKit, --network host)", "ours", "docker"),
     ("run-onejar", "8b) RUN: stock-style Dockerfile, build+push after one jar changed", "ours", "docker"),
 ]
 COMPETITOR_NAMES = {"docker": "docker-image-tool.sh", "skopeo": "skopeo copy", "pigz": "pigz", "unsplit": "docker pull, --no-split-layers image"}
 PRELOAD_COMPETITOR = "docker save | docker load"
+KIND_COMPETITOR = "docker save | docker exec NODE ctr images import"
 
 results = {}
 for scen, title, a, b in SCENARIOS:
@@ -62,7 +66,7 @@ for scen, title, a, b in SCENARIOS:
     if ra:
         entry["tools"]["spark-image-tool" if a == "ours" else a] = ra
     if rb:
-        name = PRELOAD_COMPETITOR if scen.startswith("preload") else COMPETITOR_NAMES[b]
+        name = PRELOAD_COMPETITOR if scen.startswith("preload") else KIND_COMPETITOR if scen.startswith("kind") else COMPETITOR_NAMES[b]
         entry["tools"][name] = rb
         if ra:
             entry["ratio_ours_over_competitor"] = ra["median"] / rb["median"]
@@ -109,7 +113,7 @@ for scen, e in results.items():
         continue
     ratio = f"{e['ratio_ours_over_competitor']:.3f}" if "ratio_ours_over_competitor" in e else "–"
     up = f"{fmt_b(ours['uploaded_median']) if ours else '–'} / {fmt_b(comp['uploaded_median']) if comp and scen != 'pigz' else '–'}"
-    sent = f"{fmt_b(ours['sent_median'])} / –" if scen.startswith("preload") and ours else "–"
+    sent = f"{fmt_b(ours['sent_median'])} / –" if scen.startswith(("preload", "kind")) and ours else "–"
     rss = f"{ours['peak_rss_kb'] / 1024:.0f} MiB" if ours else "–"
     rows.append(f"| {md_escape(e['title'])} | {cell(ours) if ours else '–'} | {md_escape(comp_name or '–')} | {cell(comp) if comp else '–'} | {ratio} | {up} | {sent} | {rss} |")
 
@@ -215,6 +219,14 @@ for fs in ("ext4", "tmpfs"):
         target(f"snapshot of the JRE base ({notes.get(f'snapshot.{fs}.fstype', fs)})", "< 2 s, once",
                f"{fmt_s(snap[0])} s wall, {fmt_s(snap[1])} s CPU (tar -xzf {fmt_s(snap[4]['median'])} s, {cpu(snap[4])})",
                "PASS" if snap[0] < 2 else "MISS")
+kc, kw, ko = agg("kind-cold", "ours"), agg("kind-warm", "ours"), agg("kind-onejar", "ours")
+kc_d = med("kind-cold", "docker")
+if kc and kw and ko and kc_d:
+    frac = ko["sent_median"] / kc["sent_median"] if kc["sent_median"] else float("nan")
+    target("preload into a kind node", "warm <= 0.3 s; one jar sends <= 15% of the image; cold no slower than kind load",
+           f"warm {kw['median']:.2f} s (sent {fmt_b(kw['sent_median'])}); one jar sent {fmt_b(ko['sent_median'])} = {100 * frac:.2f}% of the "
+           f"{fmt_b(kc['sent_median'])} cold send; cold {fmt_s(kc['median'])} s vs {fmt_s(kc_d)} s",
+           "PASS" if kw["median"] <= 0.3 and frac <= 0.15 and kc["median"] <= kc_d else "MISS")
 ours_rss = [(r["rss_kb"], r["scenario"]) for r in runs if r["tool"] == "ours"]
 if ours_rss:
     peak, where = max(ours_rss)
