@@ -20,7 +20,9 @@ struct RunEnvironment: Sendable {
 
 extension StageRun {
     /// One RUN: its layer from the cache, or from running it over the parent's snapshots.
-    mutating func buildRun(_ step: RunStep, line: Int, createdBy: String, image: inout ImageAssembler, built: [ImageAssembler]) throws {
+    /// `onMiss` runs when the RUN is not in the cache, before its runtime starts.
+    mutating func buildRun(_ step: RunStep, line: Int, createdBy: String, image: inout ImageAssembler, built: [ImageAssembler],
+                           onMiss: () -> Void = {}) throws {
         do {
             let environment = try RunEnvironment.current()
             let runner = RunLayerBuilder(
@@ -29,7 +31,8 @@ extension StageRun {
             let (layers, diffIDs) = (image.layers, image.config.rootfs.diffIDs)
             layerCount += 1
             let result = try runner.build(step, parentDiffIDs: diffIDs, line: line, description: createdBy, id: layerCount) {
-                try runInputs(step, layers: layers, diffIDs: diffIDs, mode: environment.snapshotMode, built: built)
+                onMiss()
+                return try runInputs(step, layers: layers, diffIDs: diffIDs, mode: environment.snapshotMode, built: built)
             }
             image.addLayer(result.layer, createdBy: createdBy, mediaType: request.format.layerMediaType(for: builder.settings.compression))
             if result.cached { cachedLayers += 1 } else { newLayers += 1 }

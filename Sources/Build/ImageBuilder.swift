@@ -115,6 +115,10 @@ struct StageRun {
     var layerCount = 0
     var newLayers = 0
     var cachedLayers = 0
+    /// Layers this build made, the COPYs prebuilt while a RUN ran among them (ImageBuilder+Prebuild).
+    var prebuilt = PrebuiltLayers()
+    /// Set on a prebuild's copy: true once its RUN is over.
+    var isCancelled: @Sendable () -> Bool = { false }
 
     init(builder: ImageBuilder, request: ImageBuildRequest, context: BuildContext) {
         self.builder = builder
@@ -178,7 +182,8 @@ struct StageRun {
             if case .run(let runStep) = step.action {
                 try directories?.confirm(store: builder.store)
                 directories = nil
-                try buildRun(runStep, line: step.line, createdBy: step.createdBy, image: &image, built: built)
+                try buildRunPrebuilding(runStep, line: step.line, createdBy: step.createdBy, image: &image, built: built,
+                                        following: plan.steps[(index + 1)...])
                 finished()
                 continue
             }
@@ -208,7 +213,7 @@ struct StageRun {
     }
 
     /// The COPY's layers: none when it matched nothing, several when it is split.
-    private mutating func buildLayers(_ copy: CopyStep, description: String, built: [ImageAssembler], layers imageLayers: [Descriptor],
+    mutating func buildLayers(_ copy: CopyStep, description: String, built: [ImageAssembler], layers imageLayers: [Descriptor],
                                       directories: inout DirectoryIndex) throws -> [BuiltLayer] {
         var unpackedSource: ExtractedTree?
         var sourceContext = context
@@ -226,7 +231,8 @@ struct StageRun {
                                   scratchDirectory: "\(builder.store.root)/ingest")
         let plan = try planner.plan()
         let groups = builder.settings.splitThreshold.map { LayerSplitter(threshold: $0).split(plan.entries) } ?? [plan.entries]
-        let writer = LayerBuilder(store: builder.store, settings: builder.settings, events: builder.events)
+        let writer = LayerBuilder(store: builder.store, settings: builder.settings, events: builder.events,
+                                  prebuilt: prebuilt, isCancelled: isCancelled)
         var layers: [BuiltLayer] = []
         for group in groups where !group.isEmpty {
             let entries = directories.completingParents(of: group)

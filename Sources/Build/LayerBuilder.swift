@@ -55,12 +55,17 @@ struct LayerBuilder: Sendable {
     let store: Store
     let settings: LayerSettings
     let events: BuildEventHandler
+    /// Layers this build made; they answer even when the store's cache may not (`-n`).
+    var prebuilt: PrebuiltLayers?
+    /// A prebuild's: true once the RUN it overlaps is over, and no new layer should start.
+    var isCancelled: @Sendable () -> Bool = { false }
 
     func build(_ entries: [LayerEntry], description: String, id: Int) throws -> BuiltLayer {
+        guard !isCancelled() else { throw CancellationError() }
         let key = cacheKey(entries)
         let totalBytes = entries.reduce(Int64(0)) { $0 + $1.item.sizeInLayer }
         events(.layerStarted(id: id, description: description, totalBytes: totalBytes))
-        if settings.useCache, let cached = store.cachedLayer(key: key) {
+        if let cached = prebuilt?.layer(forKey: key) ?? (settings.useCache ? store.cachedLayer(key: key) : nil) {
             events(.layerFinished(id: id, digest: cached.digest, size: cached.size, cached: true))
             return BuiltLayer(layer: cached, cached: true)
         }
@@ -78,6 +83,7 @@ struct LayerBuilder: Sendable {
         }
         let layer = CachedLayer(digests!)
         try store.rememberLayer(layer, key: key)
+        prebuilt?.add(layer, key: key)
         events(.layerFinished(id: id, digest: layer.digest, size: layer.size, cached: false))
         return BuiltLayer(layer: layer, cached: false)
     }
