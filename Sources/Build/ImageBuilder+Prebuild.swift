@@ -26,7 +26,8 @@ extension StageRun {
         let prebuild = Prebuild()
         defer { prebuild.finish(line: line, events: builder.events) }
         let (shadow, layers, later) = (prebuildingRun(prebuild), image.layers, Array(following))
-        // Only a cache miss starts the runtime; a hit is over before a guess could pay.
+        // Only a cache miss starts the runtime (a hit is over before a guess could pay); after the
+        // snapshots, whose unpacking the build waits for.
         try buildRun(step, line: line, createdBy: createdBy, image: &image, built: built) {
             prebuild.start { shadow.prebuildLayers(of: later, layers: layers, built: built) }
         }

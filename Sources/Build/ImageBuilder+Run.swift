@@ -20,7 +20,7 @@ struct RunEnvironment: Sendable {
 
 extension StageRun {
     /// One RUN: its layer from the cache, or from running it over the parent's snapshots.
-    /// `onMiss` runs when the RUN is not in the cache, before its runtime starts.
+    /// `onMiss` runs when the RUN is not in the cache, once its snapshots are unpacked, before its runtime starts.
     mutating func buildRun(_ step: RunStep, line: Int, createdBy: String, image: inout ImageAssembler, built: [ImageAssembler],
                            onMiss: () -> Void = {}) throws {
         do {
@@ -31,8 +31,9 @@ extension StageRun {
             let (layers, diffIDs) = (image.layers, image.config.rootfs.diffIDs)
             layerCount += 1
             let result = try runner.build(step, parentDiffIDs: diffIDs, line: line, description: createdBy, id: layerCount) {
+                let inputs = try runInputs(step, layers: layers, diffIDs: diffIDs, mode: environment.snapshotMode, built: built)
                 onMiss()
-                return try runInputs(step, layers: layers, diffIDs: diffIDs, mode: environment.snapshotMode, built: built)
+                return inputs
             }
             image.addLayer(result.layer, createdBy: createdBy, mediaType: request.format.layerMediaType(for: builder.settings.compression))
             if result.cached { cachedLayers += 1 } else { newLayers += 1 }
