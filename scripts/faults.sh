@@ -31,9 +31,10 @@
 # Not part of .ci/run (it takes long); the quick cases are Swift tests (Tests/IntegrationTests/
 # FaultTests.swift).
 #
-# Environment: FAULTS_RUNS, FAULTS_CONFIG (debug|release, default debug), FAULTS_KEEP=1 (keep the
-# work dir), FAULTS_WORK_PARENT (default /tmp), FAULTS_SEED (for $RANDOM, default: the PID),
-# SPARK_DISTS_CACHE (see fetch-spark.sh).
+# Environment: FAULTS_RUNS, FAULTS_CONFIG (debug|release, default debug), FAULTS_TOOL (a built
+# spark-image-tool to use instead of building one: a copy out of .build stays the same during a
+# long run), FAULTS_KEEP=1 (keep the work dir), FAULTS_WORK_PARENT (default /tmp), FAULTS_SEED
+# (for $RANDOM, default: the PID), SPARK_DISTS_CACHE (see fetch-spark.sh).
 set -euo pipefail
 # The whole script is one compound command, so bash has read all of it before it runs any of it:
 # editing the file during a (long) run cannot change what the run does.
@@ -101,10 +102,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log "building spark-image-tool ($CONFIG)"
-(cd "$repo" && swift build -c "$CONFIG" --product spark-image-tool >"$logs/swift-build.log" 2>&1) \
-  || { tail -n 30 "$logs/swift-build.log" >&2; die "swift build failed"; }
-TOOL="$(cd "$repo" && swift build -c "$CONFIG" --show-bin-path)/spark-image-tool"
+if [ -n "${FAULTS_TOOL:-}" ]; then
+  # A binary of its own, so that rebuilding the checkout during a long run cannot change it.
+  TOOL="$(cd "$(dirname "$FAULTS_TOOL")" && pwd)/$(basename "$FAULTS_TOOL")"
+  [ -x "$TOOL" ] || die "FAULTS_TOOL=$FAULTS_TOOL is not an executable"
+else
+  log "building spark-image-tool ($CONFIG)"
+  (cd "$repo" && swift build -c "$CONFIG" --product spark-image-tool >"$logs/swift-build.log" 2>&1) \
+    || { tail -n 30 "$logs/swift-build.log" >&2; die "swift build failed"; }
+  TOOL="$(cd "$repo" && swift build -c "$CONFIG" --show-bin-path)/spark-image-tool"
+fi
 
 spark_inputs_use_shared_cache
 log "Spark 4.3.0 (fetch-spark.sh) and the Java base (make-base-image.sh)"
