@@ -6,10 +6,13 @@ import Foundation
 public final class TarReader {
     public let path: String
     private let archive: OpaquePointer
-    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    /// Made by the first `readData(_:)` (readers that list headers need none) and not zeroed:
+    /// a zero-filled megabyte per reader cost more than reading a small archive.
+    private var dataBuffer: UnsafeMutableRawBufferPointer?
     private var gzip: GzipFileReader?
-    /// Handed to libarchive by pointer, so it lives outside Swift's copy-on-write storage.
-    private let inflated = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    /// For gzip files only. Handed to libarchive by pointer, so it lives outside Swift's
+    /// copy-on-write storage.
+    private let inflated: UnsafeMutableRawBufferPointer?
     private var gzipError: ArchiveError?
     /// The bytes of an in-memory archive: libarchive reads them by pointer until deinit.
     private let memory: UnsafeMutableRawBufferPointer?
@@ -19,9 +22,11 @@ public final class TarReader {
         self.path = path
         archive = try Self.newArchive(path: path, raw: raw)
         memory = nil
+        let isGzip = GzipFileReader.isGzip(path: path)
+        inflated = isGzip ? .allocate(byteCount: 1 << 20, alignment: 16) : nil
         // On failure deinit frees the handle: it runs because every property is set by now.
         let opened: Int32
-        if GzipFileReader.isGzip(path: path) {
+        if isGzip {
             gzip = try GzipFileReader(path: path)
             opened = archive_read_open(archive, Unmanaged.passUnretained(self).toOpaque(), nil, { _, context, buffer in
                 let reader = Unmanaged<TarReader>.fromOpaque(context!).takeUnretainedValue()
@@ -38,6 +43,7 @@ public final class TarReader {
     public init(bytes: some Collection<UInt8>, name: String) throws {
         path = name
         archive = try Self.newArchive(path: name, raw: false)
+        inflated = nil
         let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
         copy.copyBytes(from: bytes)
         memory = copy
@@ -59,8 +65,8 @@ public final class TarReader {
     /// libarchive's read callback: the next decompressed chunk, 0 at the end, -1 on error.
     private func inflateNext(_ buffer: UnsafeMutablePointer<UnsafeRawPointer?>) -> Int {
         do {
-            let count = try gzip!.read(into: inflated)
-            buffer.pointee = UnsafeRawPointer(inflated.baseAddress)
+            let count = try gzip!.read(into: inflated!)
+            buffer.pointee = UnsafeRawPointer(inflated!.baseAddress)
             return count
         } catch {
             gzipError = error as? ArchiveError ?? ArchiveError(path: path, "\(error)")
@@ -95,7 +101,8 @@ public final class TarReader {
 
     deinit {
         archive_read_free(archive)
-        inflated.deallocate()
+        inflated?.deallocate()
+        dataBuffer?.deallocate()
         memory?.deallocate()
     }
 
@@ -112,11 +119,14 @@ public final class TarReader {
 
     /// Streams the current entry's data.
     public func readData(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let buffer = dataBuffer ?? .allocate(byteCount: 1 << 20, alignment: 16)
+        dataBuffer = buffer
         while true {
-            let count = buffer.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress, $0.count) }
+            let count = archive_read_data(archive, buffer.baseAddress, buffer.count)
             if count == 0 { return }
             guard count > 0 else { throw failure("corrupt or truncated archive") }
-            try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            // Only the bytes libarchive just wrote.
+            try body(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
         }
     }
 
