@@ -67,6 +67,53 @@ struct PreloadTests {
         }
     }
 
+    /// Layers go to the daemon as uncompressed tars, which it need not inflate: the image keeps
+    /// the stored config's ID and diff_ids, and the bytes reported sent are the archive's, the
+    /// layer tars that `docker save` gives back plus a header each (and manifest and config).
+    /// A compressible file makes the difference: sent compressed, the count would be far lower.
+    @Test func layersAreSentUncompressedKeepingTheIDAndCountingTheBytes() throws {
+        guard let docker = try TestServices.docker() else { return }
+        try Built.with { built in
+            try built.spark.makeUnique()
+            let text = String(repeating: "spark-image-tool preload \(UUID().uuidString)\n", count: 60_000)
+            try Data(text.utf8).write(to: built.spark.home.appending(path: "data/compressible.txt"))
+            let tag = UUID().uuidString.prefix(8).lowercased()
+            let image = "localhost:5000/preload/spark:\(tag)"
+            try built.tool.run(["build", "--spark-home", built.spark.home.path, "-r", "localhost:5000/preload", "-t", String(tag),
+                                "--base", "rootfs:\(built.base.path)"]).check()
+            defer { _ = try? docker.run(["rmi", "-f", image]) }
+            let result = try built.tool.run(["preload", "--host", docker.host, image]).check()
+            let sent = try #require(Self.bytesSent(result))
+
+            let archive = built.dir.appending(path: "config.tar")
+            try built.tool.run(["save", image, "-o", archive.path]).check()
+            let config = try Command.run("skopeo", ["inspect", "--config", "--raw", "oci-archive:\(archive.path)"]).check()
+            let rootfs = try #require((JSONSerialization.jsonObject(with: config.stdoutData) as? [String: Any])?["rootfs"] as? [String: Any])
+            let diffIDs = try #require(rootfs["diff_ids"] as? [String])
+            let inspect = try docker.run(["image", "inspect", "--format", "{{.Id}} {{json .RootFS.Layers}}", image]).check()
+            let expected = "\(try Self.configDigest(built.tool, image, dir: built.dir)) [\(diffIDs.map { "\"\($0)\"" }.joined(separator: ","))]"
+            #expect(inspect.output == expected)
+
+            let saved = built.dir.appending(path: "docker-save.tar")
+            try docker.run(["save", "-o", saved.path, image]).check()
+            let order = try Command.run("tar", ["-xOf", saved.path, "manifest.json"]).check()
+            let layers = try #require((JSONSerialization.jsonObject(with: order.stdoutData) as? [[String: Any]])?.first?["Layers"] as? [String])
+            let listing = try Command.run("tar", ["-tvf", saved.path]).check().stdout.split(separator: "\n")
+            let sizes = Dictionary(listing.compactMap { line -> (String, Int)? in
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                guard fields.count >= 6, let size = Int(fields[2]) else { return nil }
+                return (String(fields[5]), size)
+            }, uniquingKeysWith: { first, _ in first })
+            let delta = result.stdout.range(of: #"\d+ of \d+ layers sent"#, options: .regularExpression)
+            let sentLayers = try delta.map { try #require(Int(result.stdout[$0].prefix { $0.isNumber })) } ?? layers.count
+            #expect(delta != nil || result.stdout.contains("full archive"), "\(result)")
+            let layerBytes = try layers.suffix(sentLayers).reduce(0) { $0 + (try #require(sizes[$1], "\($1) in \(listing)")) }
+            #expect(layerBytes > 4 * 1024 * 1024, "the compressible file is in a sent layer")
+            #expect((layerBytes + 512 * sentLayers...layerBytes + 512 * sentLayers + 64 * 1024).contains(sent),
+                    "sent \(sent) for \(sentLayers) layer tars of \(layerBytes) bytes: \(result.stdout)")
+        }
+    }
+
     /// With split jars, a jar added early in the name order changes an early layer, and Docker
     /// would load every layer after it; preload sends one patch layer instead. The container then
     /// sees exactly the new jars (the added one, not the removed one), and preloading again sends

@@ -46,6 +46,7 @@ SCENARIOS = [
     ("preload-warm", "6b) preload warm (no change) vs docker save | docker load", "ours", "docker"),
     ("preload-onejar", "6c) preload after one jar vs docker save | docker load", "ours", "docker"),
     ("pull", "7) docker pull of our image into an empty daemon: split jars (first column) vs jars in one layer", "split", "unsplit"),
+    ("pull-ctr", "7b) ctr pull (containerd, overlayfs, unpacked) into an empty containerd: split jars vs jars in one layer", "split", "unsplit"),
 ]
 COMPETITOR_NAMES = {"docker": "docker-image-tool.sh", "skopeo": "skopeo copy", "pigz": "pigz", "unsplit": "docker pull, --no-split-layers image"}
 PRELOAD_COMPETITOR = "docker save | docker load"
@@ -94,7 +95,7 @@ for scen, e in results.items():
     comp_name, comp = next(((n, t) for n, t in tools if n != "spark-image-tool"), (None, None))
     if scen == "pigz":
         ours, comp_name, comp = None, "pigz -p 2 -6 (jars)", e["tools"]["pigz"]
-    if scen == "pull":
+    if scen in ("pull", "pull-ctr"):
         split = e["tools"].get("split")
         comp_name = COMPETITOR_NAMES["unsplit"]
         comp = e["tools"].get(comp_name)
@@ -159,6 +160,15 @@ if pw and pc and po:
     target("preload warm / after one jar", "<= 0.3 s / bytes sent <= 15% of the image",
            f"warm {pw['median']:.2f} s (sent {fmt_b(pw['sent_median'])}); one jar sent {fmt_b(po['sent_median'])} = {100 * frac:.2f}% of the {fmt_b(pc['sent_median'])} cold send ({fmt_s(po['median'])} s)",
            "PASS" if pw["median"] <= 0.3 and frac <= 0.15 else "MISS")
+pc_d = med("preload-cold", "docker")
+if pc and pc_d:
+    target("preload cold", ">= 2x faster than docker save | docker load",
+           f"{pc_d / pc['median']:.2f}x faster ({fmt_s(pc['median'])} s vs {fmt_s(pc_d)} s)", "PASS" if pc_d / pc["median"] >= 2 else "MISS")
+for scen, puller in (("pull", "docker pull"), ("pull-ctr", "ctr pull")):
+    split_t, unsplit_t = med(scen, "split"), med(scen, "unsplit")
+    if split_t and unsplit_t:
+        target(f"{puller} of the split image", "no slower than the same content unsplit",
+               f"{fmt_s(split_t)} s vs {fmt_s(unsplit_t)} s ({split_t / unsplit_t:.2f}x)", "PASS" if split_t <= unsplit_t else "MISS")
 ours_rss = [(r["rss_kb"], r["scenario"]) for r in runs if r["tool"] == "ours"]
 if ours_rss:
     peak, where = max(ours_rss)
@@ -204,6 +214,8 @@ md = ["# spark-image-tool benchmark", "", *machine, "",
       "  daemon that built it (warm and after one jar are full save/loads for docker).",
       "- 7) `docker pull` (dockerd's default of 3 layers at a time) of the image of 1) and of the same build with",
       "  `--no-split-layers`, each into a brand-new dockerd; this measures what splitting the jars does to nodes' pulls.",
+      "- 7b) the same two images by `ctr -n k8s.io images pull --plain-http` into a brand-new containerd (the test services'",
+      "  containerd: overlayfs snapshotter), which fetches and then unpacks, as a kind node does for a pod.",
       "",
       "## Caveats",
       "",
