@@ -4,12 +4,14 @@ import OCI
 import Store
 import Support
 
-/// The docker-archive a preload sends: manifest.json, each image's config, and the layers as
-/// uncompressed tars, inflated here (ISA-L) while they stream, so that the daemon inflates
-/// nothing in the sequential part of its load (docs/layer-split.md has the figures). diff_ids
-/// name the uncompressed tars, so the daemon registers the same layers and reports the same image
-/// ID as for the compressed blobs. Layers in `omitting` are listed but left out: the daemon holds
-/// their chains (a delta). zstd layers go as they are stored.
+/// The docker-archive a preload sends: manifest.json, each image's config, and the layers. A gzip
+/// layer whose tar is at most a quarter bigger than its blob (jars, already compressed) goes as
+/// that tar, inflated here (ISA-L) while it streams, so the daemon starts no `unpigz` for it; one
+/// that compresses well (a base's root file system) goes as it is stored, since the extra bytes
+/// cost the daemon more to unpack and read back than the inflate saves (docs/layer-split.md has the
+/// figures). diff_ids name the uncompressed tars, so either way the daemon registers the same
+/// layers and reports the same image ID. Layers in `omitting` are listed but left out: the daemon
+/// holds their chains (a delta).
 struct DaemonArchive: Sendable {
     /// Blob digest → the size of its uncompressed tar, which a tar header needs before the bytes.
     static let uncompressedSizes = CacheShelf<Int64>("preload-uncompressed-sizes", lifetime: .whileBlobExists)
@@ -24,11 +26,15 @@ struct DaemonArchive: Sendable {
     let images: [(reference: ImageReference, image: StoredImage)]
 
     func write(omitting: Set<Digest>, into sink: any ByteSink) throws {
+        let gzipBlobs = Set(images.flatMap(\.image.manifest.layers).filter {
+            LayerCompression(mediaType: $0.mediaType) == .gzip && !omitting.contains($0.digest)
+        }.map(\.digest))
+        let sizes = try uncompressedSizes(of: gzipBlobs.sorted())
         var manifests: [DockerArchiveManifest] = []
         var layers: [String: Layer] = [:]
         for (reference, image) in images {
             let imageLayers = zip(image.manifest.layers, image.config.rootfs.diffIDs).map { blob, diffID in
-                let inflated = LayerCompression(mediaType: blob.mediaType) == .gzip
+                let inflated = sizes[blob.digest].map { $0 <= blob.size + blob.size / 4 } ?? false
                 return Layer(blob: blob, name: inflated ? "\(diffID.encoded)/layer.tar" : Store.archivePath(blob.digest), inflated: inflated)
             }
             for layer in imageLayers where !omitting.contains(layer.blob.digest) { layers[layer.name] = layer }
@@ -36,11 +42,10 @@ struct DaemonArchive: Sendable {
                                                    repoTags: [reference.familiarDescription], layers: imageLayers.map(\.name)))
         }
         let toSend = layers.values.sorted { $0.name < $1.name }
-        let sizes = try uncompressedSizes(of: toSend.filter(\.inflated).map(\.blob.digest))
         let tar = try TarWriter(sink: sink)
         try append("manifest.json", try CanonicalJSON.encode(manifests), to: tar)
-        for (_, image) in images {
-            try append("\(image.manifest.config.digest.encoded).json", try store.readBlob(image.manifest.config.digest), to: tar)
+        for config in Set(images.map(\.image.manifest.config.digest)).sorted() {
+            try append("\(config.encoded).json", try store.readBlob(config), to: tar)
         }
         for layer in toSend {
             let path = store.blobPath(layer.blob.digest)
