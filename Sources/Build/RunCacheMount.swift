@@ -1,5 +1,6 @@
 import Dockerfile
 import Foundation
+import Runtime
 import Support
 
 /// A `--mount=type=cache` directory for one RUN, with BuildKit's sharing modes: `shared` lets
@@ -12,9 +13,9 @@ final class RunCacheMount {
     let path: String
     private let descriptor: Int32?
 
-    /// `scratch` holds the fresh directory `private` may need; `rootless` leaves ownership alone
-    /// (the caller is root inside and cannot give a directory to other ids).
-    init(_ cache: CacheMount, cacheRoot: String, scratch: String, rootless: Bool) throws {
+    /// `scratch` holds the fresh directory `private` may need; rootless, the owner is set in the
+    /// user namespace (root, without a subordinate range).
+    init(_ cache: CacheMount, cacheRoot: String, scratch: String, rootless: RootlessIDs?) throws {
         let shared = "\(cacheRoot)/\(LayerBuilder.hash(cache.id))"
         try FileManager.default.createDirectory(atPath: cacheRoot, withIntermediateDirectories: true)
         let lockPath = shared + ".lock"
@@ -54,11 +55,17 @@ final class RunCacheMount {
     }
 
     /// Made on first use with the mount's mode and owner; kept as it is afterwards.
-    private static func prepare(_ path: String, _ cache: CacheMount, rootless: Bool) throws {
+    private static func prepare(_ path: String, _ cache: CacheMount, rootless: RootlessIDs?) throws {
         guard !FileManager.default.fileExists(atPath: path) else { return }
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         var attributes: [FileAttributeKey: Any] = [.posixPermissions: cache.mode]
-        if !rootless { attributes.merge([.ownerAccountID: cache.uid, .groupOwnerAccountID: cache.gid]) { $1 } }
+        if rootless == nil { attributes.merge([.ownerAccountID: cache.uid, .groupOwnerAccountID: cache.gid]) { $1 } }
         try FileManager.default.setAttributes(attributes, ofItemAtPath: path)
+        guard let owners = SubordinateOwners(rootless) else { return }
+        let url = URL(fileURLWithPath: path)
+        let lists = "\(path).owners"
+        defer { try? FileManager.default.removeItem(atPath: lists) }
+        try owners.apply([.init(path: url.lastPathComponent, uid: cache.uid, gid: cache.gid, mode: cache.mode)],
+                         in: url.deletingLastPathComponent().path, scratch: lists)
     }
 }

@@ -65,7 +65,7 @@ struct RunLayerBuilder: Sendable {
                     + (tail.isEmpty ? "" : "\n" + tail.map { "  | \($0)" }.joined(separator: "\n")),
                 hint: "the lines above are the end of its output")
         }
-        let entries = try Self.layerEntries(UpperDirectory.changes(at: upper, ids: rootless), upper: upper)
+        let entries = try Self.layerEntries(changes(upper: upper, scratch: scratch), upper: upper)
         // The upper directory's inodes are new each run, so LayerBuilder's file-identity cache
         // has nothing to find; the RUN's own key (above) is the cache.
         var uncached = settings
@@ -73,6 +73,20 @@ struct RunLayerBuilder: Sendable {
         let built = try LayerBuilder(store: store, settings: uncached, events: events).build(entries, description: description, id: id)
         try store.rememberLayer(built.layer, key: key)
         return built
+    }
+
+    /// What the RUN changed, with the owners it gave. Rootless with subordinate ids, files of
+    /// ids other than root are first taken back by the caller (who could not read a 0600 file of
+    /// USER 185), their owners kept aside for the layer.
+    private func changes(upper: String, scratch: String) throws -> [UpperChange] {
+        let owners = try SubordinateOwners(rootless)?.takeBack(upper, listing: "\(scratch)/owners") ?? [:]
+        var changes = try UpperDirectory.changes(at: upper, ids: rootless)
+        for index in changes.indices {
+            guard let owner = owners[changes[index].path] else { continue }
+            changes[index].uid = owner.uid
+            changes[index].gid = owner.gid
+        }
+        return changes
     }
 
     /// The parent chain and everything the RUN sees (never a secret's value), with the layer settings.
@@ -91,7 +105,9 @@ struct RunLayerBuilder: Sendable {
             case .tmpfs(let target, let size):
                 mounts.append(.tmpfs(destination: target, sizeBytes: size))
             case .cache(let cache):
-                let held = try RunCacheMount(cache, cacheRoot: "\(store.root)/run-cache", scratch: scratch, rootless: rootless != nil)
+                // Absolute, as the runtime resolves bind sources from its own directory.
+                let cacheRoot = URL(fileURLWithPath: store.root).standardizedFileURL.path + "/run-cache"
+                let held = try RunCacheMount(cache, cacheRoot: cacheRoot, scratch: scratch, rootless: rootless)
                 caches.append(held)
                 mounts.append(.bind(source: held.path, destination: cache.target, readOnly: cache.readOnly))
             case .secret(let secret):

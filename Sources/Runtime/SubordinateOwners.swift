@@ -65,6 +65,33 @@ public struct SubordinateOwners: Sendable {
         try run(Self.ownerScript, arguments, what: "set the owners of \(directory)")
     }
 
+    /// Gives everything below `directory` not owned by root inside back to the caller (root
+    /// inside), so that the caller can read it (a file USER 185 made 0600, a 0700 directory), and
+    /// returns the owners it had, by relative path, as ids inside the namespace. `listing` is a
+    /// file of ours for find's records.
+    public func takeBack(_ directory: String, listing: String) throws(RuntimeError) -> [String: (uid: Int, gid: Int)] {
+        try run(Self.takeBackScript, [directory, listing], what: "take back the files below \(directory)")
+        guard let data = FileManager.default.contents(atPath: listing) else { throw RuntimeError.errno("cannot read \(listing)") }
+        var owners: [String: (uid: Int, gid: Int)] = [:]
+        for record in data.split(separator: 0) {
+            let fields = String(decoding: record, as: UTF8.self).split(separator: " ", maxSplits: 2)
+            guard fields.count == 3, let uid = Int(fields[0]), let gid = Int(fields[1]) else { continue }
+            owners[String(fields[2])] = (uid, gid)
+        }
+        return owners
+    }
+
+    /// find's records (`uid gid path`, NUL-terminated), then the chown; the setuid and
+    /// setgid bits chown clears come back from a second, short list (`mode path`).
+    static let takeBackScript = """
+        set -e
+        cd -- "$1"
+        find . -mindepth 1 \\( ! -uid 0 -o ! -gid 0 \\) -printf '%U %G %P\\0' > "$2"
+        find . -mindepth 1 \\( ! -uid 0 -o ! -gid 0 \\) -perm /6000 ! -type l -printf '%m %P\\0' > "$2.modes"
+        find . -mindepth 1 \\( ! -uid 0 -o ! -gid 0 \\) -exec chown -h 0:0 -- {} +
+        xargs -0 -r -n 1 sh -c 'chmod -- "${0%% *}" "./${0#* }"' < "$2.modes"
+        """
+
     /// Removes `path`, whose files may belong to subordinate ids.
     public func removeTree(_ path: String) throws(RuntimeError) {
         guard FileManager.default.fileExists(atPath: path) else { return }

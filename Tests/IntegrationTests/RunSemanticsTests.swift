@@ -62,6 +62,22 @@ struct RunSemanticsTests {
         }
     }
 
+    /// The runtime resolves a bind source from its own directory: a cache mount of a store named
+    /// by a relative path must still be found (and keep what the RUN wrote).
+    @Test func aCacheMountInARelativeStore() throws {
+        try RunFixture.with { fixture in
+            try fixture.dockerfile("FROM \(fixture.baseReference)\nRUN --mount=type=cache,target=/cache touch /cache/kept\n")
+            let arguments = try fixture.buildArguments(tag: "relative").dropLast(2) + ["--store", "relative-store"]
+            let result = try Binary.run(Array(arguments), currentDirectory: fixture.dir)
+            #expect(result.succeeded, "\(result)")
+            let caches = fixture.dir.appending(path: "relative-store/run-cache")
+            let kept = ((try? FileManager.default.contentsOfDirectory(atPath: caches.path)) ?? []).filter {
+                FileManager.default.fileExists(atPath: caches.appending(path: "\($0)/kept").path)
+            }
+            #expect(kept.count == 1, "the cache directory holds the RUN's file")
+        }
+    }
+
     /// BuildKit makes a WORKDIR's missing directories (parents too) owned by the USER in
     /// effect then; ones the image has keep their owner. Read back by umoci and docker.
     @Test func workdirIsOwnedByTheUserInEffect() throws {
@@ -136,7 +152,8 @@ struct RunSemanticsTests {
     }
 
     /// Rootless with a subordinate range (sit-rootless has one, from scripts/bootstrap.sh): a
-    /// base file of uid 185 is 185's inside the RUN, root's files stay root's, USER 185 writes
+    /// base file of uid 185 is 185's inside the RUN, root's files stay root's, a cache mount's
+    /// uid is applied, USER 185 writes
     /// to its own directory, and what it makes is 185's in the layer; the RUN's scratch (files
     /// of a subordinate id) is removed all the same.
     @Test func rootlessRunSeesTheImageOwners() throws {
@@ -149,8 +166,10 @@ struct RunSemanticsTests {
                 FROM \(fixture.baseReference)
                 COPY --chown=185:185 jars /opt/owned
                 RUN stat -c %u:%g /opt/owned /opt/owned/spark-core_2.13-4.3.0.jar /etc/passwd > /seen-by-root
+                RUN --mount=type=cache,target=/cache,uid=185,gid=185 stat -c %u:%g /cache > /cache-owner
                 USER 185
-                RUN touch /opt/owned/made-by-185 && id -u > /tmp/uid
+                RUN touch /opt/owned/made-by-185 && id -u > /tmp/uid \\
+                    && umask 077 && mkdir /opt/owned/private && echo only-185 > /opt/owned/private/file
 
                 """)
             try Command.run("chown", ["-R", "\(user.pointee.pw_uid):\(user.pointee.pw_gid)", fixture.dir.path]).check()
@@ -163,7 +182,13 @@ struct RunSemanticsTests {
             #expect(seen == "185:185\n185:185\n0:0\n", "owners inside the rootless RUN are the image's: \(seen ?? "none")")
             let made = try FileManager.default.attributesOfItem(atPath: rootfs.appending(path: "opt/owned/made-by-185").path)
             #expect(made[.ownerAccountID] as? Int == 185, "a file USER 185 made is 185's in the layer")
+            let privateFile = try FileManager.default.attributesOfItem(atPath: rootfs.appending(path: "opt/owned/private/file").path)
+            #expect(privateFile[.ownerAccountID] as? Int == 185 && privateFile[.posixPermissions] as? Int == 0o600,
+                    "a 0600 file of USER 185 is read into the layer with its owner and mode")
+            #expect(FileManager.default.contents(atPath: rootfs.appending(path: "opt/owned/private/file").path) == Data("only-185\n".utf8))
             #expect(FileManager.default.contents(atPath: rootfs.appending(path: "tmp/uid").path) == Data("185\n".utf8))
+            #expect(FileManager.default.contents(atPath: rootfs.appending(path: "cache-owner").path) == Data("185:185\n".utf8),
+                    "a cache mount's uid and gid hold rootless too")
             let ingest = (try? FileManager.default.contentsOfDirectory(atPath: fixture.tool.store.appending(path: "ingest").path)) ?? []
             #expect(ingest.isEmpty, "the RUN's scratch is removed, subordinate ids' files too: \(ingest)")
         }

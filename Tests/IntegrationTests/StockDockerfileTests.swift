@@ -48,14 +48,19 @@ struct StockDockerfileTests {
 
         """
 
-    /// A custom Dockerfile as users write them: pip behind a cache mount, then a python3 heredoc.
+    /// A custom Dockerfile as users write them: pip behind a cache mount (a wheelhouse in it, which
+    /// pip reuses whatever caching headers reach it; the TLS-inspecting proxy here strips them, so
+    /// pip's own HTTP cache stores nothing), then a python3 heredoc. The host's CA bundle comes in
+    /// as a secret, as users behind such proxies pass theirs.
     static let pipDockerfile = """
         FROM scratch
         RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-pip \\
             && rm -rf /var/lib/apt/lists/*
         ARG PIP_ROUND=1
-        RUN --mount=type=cache,target=/root/.cache/pip echo "pip round $PIP_ROUND" \\
-            && pip install --break-system-packages six
+        RUN --mount=type=cache,target=/root/.cache/pip --mount=type=secret,id=ca,required=true \\
+            echo "pip round $PIP_ROUND" \\
+            && pip download --cert /run/secrets/ca --dest /root/.cache/pip/wheelhouse six \\
+            && pip install --break-system-packages --no-index --find-links /root/.cache/pip/wheelhouse six
         RUN <<EOF
         #!/usr/bin/env python3
         import six
@@ -103,18 +108,24 @@ struct StockDockerfileTests {
     }
 
     /// pip from PyPI behind a cache mount: the second build (a build arg changed before the
-    /// pip line) runs pip again and finds the wheel in the cache; a python3 shebang heredoc
+    /// pip line) runs pip again, which finds the wheel in the cache; a python3 shebang heredoc
     /// imports it during the build, and `docker run` imports it from the image.
     @Test func pipBehindACacheMountHitsTheCacheTheSecondTime() throws {
         let baseTar = try Self.aptBase()
         try RunFixture.with { fixture in
             try fixture.dockerfile(Self.pipDockerfile)
-            let first = try fixture.build(tag: "pip", extra: ["--base", "rootfs:\(baseTar)"])
-            #expect(first.output.contains("pip round 1") && first.output.contains("six"), "\(first.output.suffix(3000))")
-            let second = try fixture.build(tag: "pip", extra: ["--base", "rootfs:\(baseTar)", "-b", "PIP_ROUND=2"])
+            let ca = ["--secret", "id=ca,src=/etc/ssl/certs/ca-certificates.crt"]
+            let first = try fixture.build(tag: "pip", extra: ["--base", "rootfs:\(baseTar)"] + ca)
+            #expect(first.output.contains("pip round 1") && first.output.contains("Downloading six"), "\(first.output.suffix(3000))")
+            let second = try fixture.build(tag: "pip", extra: ["--base", "rootfs:\(baseTar)", "-b", "PIP_ROUND=2"] + ca)
             #expect(second.output.contains("pip round 2"), "pip ran again: \(second.output.suffix(3000))")
-            #expect(second.output.contains("Using cached six"), "pip found the wheel in the cache mount: \(second.output.suffix(3000))")
+            #expect(second.output.contains("File was already downloaded /root/.cache/pip/wheelhouse/six-"),
+                    "pip found the wheel in the cache mount: \(second.output.suffix(3000))")
             #expect(!second.output.contains("Downloading six"), "nothing downloaded the second time")
+            let caches = try FileManager.default.contentsOfDirectory(atPath: fixture.tool.store.appending(path: "run-cache").path)
+            let wheels = caches.flatMap { (try? FileManager.default.contentsOfDirectory(
+                atPath: fixture.tool.store.appending(path: "run-cache/\($0)/wheelhouse").path)) ?? [] }
+            #expect(wheels.contains { $0.hasPrefix("six-") }, "the wheel stays in the store's cache directory: \(caches)")
             let rootfs = try fixture.unpack("spark:pip")
             let version = FileManager.default.contents(atPath: rootfs.appending(path: "six-version").path).map { String(decoding: $0, as: UTF8.self) }
             #expect(version?.first?.isNumber == true, "the python3 heredoc ran: \(version ?? "no file")")
