@@ -65,13 +65,15 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "CCurl"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "HTTP", "Support"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI", "Archive", "Runtime", "SBOM", "Spark", "Store", "Support"]),
-        .testTarget(name: "PreloadTests", dependencies: ["Preload", "Store", "Archive", "OCI", "Support"]),
+        .testTarget(name: "PreloadTests", dependencies: ["Preload", "Store", "Archive", "OCI", "Support", "DockerEngine"]),
         .testTarget(name: "DistributionTests", dependencies: ["Distribution", "Store", "Registry", "OCI", "Support"]),
         // Runs the Runtime module's whole path as another user (rootless tests); `swift build` builds it.
         .executableTarget(name: "RuntimeProbe", dependencies: ["Runtime"], path: "Tests/RuntimeProbe"),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Support", "DockerEngine"]),
+        // The CLI's pure parts (progress text), through @testable import of the executable.
+        .testTarget(name: "CLITests", dependencies: ["spark-image-tool"]),
     ],
     swiftLanguageModes: [.v6]
 )

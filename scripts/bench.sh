@@ -2,13 +2,16 @@
 # Benchmark: spark-image-tool against Spark's own bin/docker-image-tool.sh (docker build + docker
 # push, BuildKit), skopeo copy and docker save | docker load, on Spark 4.3.0 and a Java 17 base.
 #
-#   scripts/bench.sh [--quick] [--runs N] [--docker-runs N] [--out DIR] [--keep]
+#   scripts/bench.sh [--quick] [--runs N] [--docker-runs N] [--only LIST] [--out DIR] [--keep]
 #
 #   --quick          1 run per scenario and tool (development)
 #   --runs N         runs per scenario for spark-image-tool, skopeo and pigz (default 3)
 #   --docker-runs N  runs per scenario for docker (default: --runs)
 #   --heavy-docker-runs N  docker runs in scenarios 5 and 6 (full builds of two images, full
 #                    save | load; default 1, to stay within 15 minutes on 2 cores)
+#   --only LIST      only these scenarios (comma-separated): pigz cold zstd nochange ci pull
+#                    pushonly onejar preload py run snapshot kind; nochange, ci, pull and onejar add
+#                    cold, preload adds onejar (they reuse what it built)
 #   --out DIR        where results.md and results.json go (default: <repo>/bench)
 #   --keep           keep the work directory (stores, logs) instead of removing it
 #
@@ -23,21 +26,24 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 # shellcheck source=lib/bench/daemon.sh
 . "$here/lib/bench/daemon.sh"
+# shellcheck source=lib/bench/kind.sh
+. "$here/lib/bench/kind.sh"
 # shellcheck source=lib/spark-inputs.sh
 . "$here/lib/spark-inputs.sh"
 
 orig_args="$*"
 heavy_docker_runs=1
-runs=3 docker_runs="" out="$repo/bench" keep=0 quick=0
+runs=3 docker_runs="" out="$repo/bench" keep=0 quick=0 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; runs=1 ;;
     --runs) runs="$2"; shift ;;
     --docker-runs) docker_runs="$2"; shift ;;
     --heavy-docker-runs) heavy_docker_runs="$2"; shift ;;
+    --only) only="$2"; shift ;;
     --out) out="$2"; shift ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -45,6 +51,17 @@ done
 [ -n "$docker_runs" ] || docker_runs=$runs
 [ "$heavy_docker_runs" -le "$docker_runs" ] 2>/dev/null || heavy_docker_runs=$docker_runs
 [[ $runs =~ ^[1-9][0-9]*$ && $docker_runs =~ ^[1-9][0-9]*$ && $heavy_docker_runs =~ ^[1-9][0-9]*$ ]] || { echo "bench: --runs/--docker-runs need a positive number" >&2; exit 2; }
+want() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
+for scenario in ${only//,/ }; do
+  case "$scenario" in
+    pigz|cold|zstd|nochange|ci|pull|pushonly|onejar|preload|py|run|snapshot|kind) ;;
+    *) echo "bench: unknown scenario '$scenario' for --only (see --help)" >&2; exit 2 ;;
+  esac
+done
+if [ -n "$only" ]; then
+  ! want preload || only+=",onejar"
+  for scenario in nochange ci pull onejar; do ! want "$scenario" || only+=",cold"; done
+fi
 
 T_START=$(date +%s.%N)
 log() { printf '[bench %5.0fs] %s\n' "$(echo "$(date +%s.%N) - $T_START" | bc)" "$*" >&2; }
@@ -66,6 +83,8 @@ cleanup() {
   local rc=$?
   set +e
   bench_daemon_stop_all
+  [ -z "${shm_work:-}" ] || rm -rf "$shm_work"
+  bench_kind_stop
   [ -f "$services_env" ] && SIT_SERVICES_ENV="$services_env" "$repo/scripts/services.sh" stop >/dev/null 2>&1
   if [ "$keep" = 1 ]; then
     echo "bench: kept $BENCH_WORK" >&2
@@ -93,7 +112,9 @@ log "Spark 4.3.0 (fetch-spark.sh, SPARK_DISTS_CACHE=${SPARK_DISTS_CACHE:-default
 src_dist="$("$repo/scripts/fetch-spark.sh" 4.3.0)"
 log "base images (make-base-image.sh, cached after the first time)"
 base_tar="$("$repo/scripts/make-base-image.sh")"
-pybase_tar="$("$repo/scripts/make-base-image.sh" --python)"
+! want py || pybase_tar="$("$repo/scripts/make-base-image.sh" --python)"
+# Debian's minbase with apt and the JRE, for the RUN scenario's apt-get.
+! want run || aptbase_tar="$("$repo/scripts/make-base-image.sh" --apt)"
 
 # Our own copy of the distribution (hard links: no data copied) whose kubernetes/dockerfiles are
 # this checkout's dockerfiles/, i.e. exactly the Dockerfiles built into the tool: both tools build
@@ -120,41 +141,44 @@ log "main dockerd (overlay2)"
 DH="$(bench_daemon_start main)"
 dk() { /usr/bin/docker -H "$DH" "$@"; }
 base_path='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+import_base() { # import_base TAG TAR: into the main dockerd as eclipse-temurin:TAG, and pushed to $REG
+  dk import --change "$base_path" "$2" "eclipse-temurin:$1" >>"$logs/import.log"
+  dk tag "eclipse-temurin:$1" "$REG/eclipse-temurin:$1"
+  dk push "$REG/eclipse-temurin:$1" >>"$logs/import.log" 2>&1 || { tail "$logs/import.log" >&2; die "docker push of the base failed"; }
+}
 log "importing the bases into dockerd and pushing them to $REG"
-dk import --change "$base_path" "$base_tar" eclipse-temurin:17-jre >"$logs/import.log"
-dk import --change "$base_path" "$pybase_tar" eclipse-temurin:17-jre-python >>"$logs/import.log"
-for t in 17-jre 17-jre-python; do
-  dk tag "eclipse-temurin:$t" "$REG/eclipse-temurin:$t"
-  dk push "$REG/eclipse-temurin:$t" >>"$logs/import.log" 2>&1 || { tail "$logs/import.log" >&2; die "docker push of the base failed"; }
-done
+import_base 17-jre "$base_tar"
+! want py || import_base 17-jre-python "$pybase_tar"
+! want run || import_base 17-jre-apt "$aptbase_tar"
 
 # ---------------------------------------------------------------------------------------------
 # Measuring
 # ---------------------------------------------------------------------------------------------
 reg_bytes() { if [ -d "$reg_blobs" ]; then du -sb "$reg_blobs" | cut -f1; else echo 0; fi; }
 
-# measure SCENARIO TOOL RUN CMD... : wall time (date, ns), peak RSS (/usr/bin/time %M, of the
-# command and its waited-for children), registry storage growth, and for `preload` the bytes it
-# reports sent. Output of CMD goes to $logs/SCENARIO.TOOL.RUN.log.
+# measure SCENARIO TOOL RUN CMD... : wall time (date, ns), peak RSS and CPU time (/usr/bin/time
+# %M, %U + %S, of the command and its waited-for children: on the shared cores the CPU time says
+# what the wall time would be without the others' load), registry storage growth, and for
+# `preload` the bytes it reports sent. Output of CMD goes to $logs/SCENARIO.TOOL.RUN.log.
 measure() {
   local scen="$1" tool="$2" run="$3"
   shift 3
-  local lf="$logs/$scen.$tool.$run.log" before after t0 t1 rss sent
+  local lf="$logs/$scen.$tool.$run.log" before after t0 t1 rss user sys sent
   # Earlier runs' dirty pages are written back now, not during this run.
   sync
   before=$(reg_bytes)
   t0=$(date +%s.%N)
-  if ! /usr/bin/time -f '%M' -o "$lf.rss" bash -c '"$@"' bench "$@" >"$lf" 2>&1; then
+  if ! /usr/bin/time -f '%M %U %S' -o "$lf.rss" bash -c '"$@"' bench "$@" >"$lf" 2>&1; then
     tail -n 30 "$lf" >&2
     die "$scen/$tool run $run failed: $*"
   fi
   t1=$(date +%s.%N)
   after=$(reg_bytes)
-  rss=$(tail -n 1 "$lf.rss")
-  sent=$(sed -n 's/.*sent .* (\([0-9]*\) bytes) to the daemon.*/\1/p' "$lf" | awk '{ s += $1 } END { print s + 0 }')
+  read -r rss user sys < <(tail -n 1 "$lf.rss")
+  sent=$(sed -n 's/.*sent .* (\([0-9]*\) bytes) to \(the daemon\|node \).*/\1/p' "$lf" | awk '{ s += $1 } END { print s + 0 }')
   jq -nc --arg s "$scen" --arg t "$tool" --argjson r "$run" --argjson sec "$(echo "$t1 - $t0" | bc)" \
-    --argjson up "$((after - before))" --argjson rss "$rss" --argjson sent "$sent" \
-    '{scenario: $s, tool: $t, run: $r, seconds: $sec, uploaded: $up, rss_kb: $rss, sent: $sent}' >>"$runs_file"
+    --argjson up "$((after - before))" --argjson rss "$rss" --argjson sent "$sent" --argjson cpu "$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')" \
+    '{scenario: $s, tool: $t, run: $r, seconds: $sec, uploaded: $up, rss_kb: $rss, sent: $sent, cpu_seconds: $cpu}' >>"$runs_file"
   printf '    %-14s %-10s run %d: %6.2f s, +%s B in the registry, peak RSS %s kB\n' "$scen" "$tool" "$run" "$(echo "$t1 - $t0" | bc)" "$((after - before))" "$rss" >&2
 }
 note() { jq -nc --arg k "$1" --arg v "$2" '{note: $k, value: $v}' >>"$runs_file"; }
@@ -209,11 +233,25 @@ note tool.commit "$(cd "$repo" && git rev-parse --short HEAD)"
 BASE="$REG/eclipse-temurin:17-jre"
 PYBASE="$REG/eclipse-temurin:17-jre-python"
 
+finish() {
+  note machine.load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+  elapsed=$(echo "$(date +%s.%N) - $T_START" | bc)
+  note elapsed_seconds "$elapsed"
+  mkdir -p "$out"
+  python3 "$here/lib/bench/report.py" "$runs_file" "$out/results.json" "$out/results.md" "scripts/bench.sh${orig_args:+ $orig_args}"
+  log "total elapsed: $(printf '%.0f' "$elapsed") s; results in $out/results.md and $out/results.json"
+}
+
+! want kind || bench_kind_scenario
+
+if want pigz; then
 log "reference: tar of jars/ | pigz -p 2 -6"
 for i in $(seq 1 "$runs"); do
   measure pigz pigz "$i" bash -c "tar -cf - -C '$dist' jars | pigz -p 2 -6 >/dev/null"
 done
+fi
 
+if want cold; then
 log "1) cold build+push, empty local cache, base in the registry"
 for i in $(seq 1 "$runs"); do
   measure cold ours "$i" ours "$BENCH_WORK/stores/cold-$i" build --spark-home "$dist" -r "$REG/cold-ours-$i" -t 1 --base "$BASE" --push
@@ -227,7 +265,9 @@ elif grep -q '^Step 1/' "$logs/cold.docker.1.log"; then builder="legacy builder"
 else builder="unknown (see cold.docker.1.log)"; fi
 note docker.builder "$builder"
 log "    docker builder: $builder"
+fi
 
+if want zstd; then
 log "1b) cold build+push with --compression zstd"
 zstd_err="$logs/cold-zstd.probe.log"
 # A build that must fail: if zstd is refused, the refusal names it; otherwise the missing
@@ -242,18 +282,22 @@ else
   done
   note zstd "supported"
 fi
+fi
 
-log "2) rebuild+push, no change"
 last_ours_store="$BENCH_WORK/stores/cold-$runs"
 last_ours_repo="$REG/cold-ours-$runs"
 last_docker_repo="$REG/cold-docker-$docker_runs"
+if want nochange; then
+log "2) rebuild+push, no change"
 for i in $(seq 1 "$runs"); do
   measure nochange ours "$i" ours "$last_ours_store" build --spark-home "$dist" -r "$last_ours_repo" -t 1 --base "$BASE" --push
 done
 for i in $(seq 1 "$docker_runs"); do
   measure nochange docker "$i" dit_build_push "$DH" -r "$last_docker_repo" -t 1
 done
+fi
 
+if want ci; then
 log "4) CI: fresh store / fresh daemon, the registry already holds the release under the previous tag"
 for i in $(seq 1 "$runs"); do
   measure ci ours "$i" ours "$BENCH_WORK/stores/ci-$i" build --spark-home "$dist" -r "$last_ours_repo" -t "ci-$i" --base "$BASE" --push
@@ -270,7 +314,9 @@ for i in $(seq 1 "$docker_runs"); do
   measure ci docker "$i" ci_docker "$ch" "ci-$i"
   bench_daemon_stop "ci-$i"
 done
+fi
 
+if want pull; then
 log "7) docker pull into an empty daemon: split jars (the default) vs the jars in one layer"
 unsplit_repo="$REG/unsplit-ours"
 ours "$BENCH_WORK/stores/unsplit" build --spark-home "$dist" -r "$unsplit_repo" -t 1 --base "$BASE" --no-split-layers --push \
@@ -287,7 +333,9 @@ for i in $(seq 1 "$runs"); do
     bench_daemon_stop "pull-$variant-$i"
   done
 done
+fi
 
+if want pushonly; then
 log "push only: an existing OCI layout (our store) -> registry; ours vs skopeo copy"
 # One store; each run re-tags the cached layers under a fresh repository (a no-change build, not
 # timed) so that every push goes to an empty repository.
@@ -299,7 +347,9 @@ for i in $(seq 1 "$runs"); do
   ref=$(jq -r '[.manifests[] | select(.annotations["io.containerd.image.name"] | tostring | endswith("/spark:1"))][0].annotations["org.opencontainers.image.ref.name"]' "$s/index.json")
   measure pushonly skopeo "$i" skopeo copy --quiet --dest-tls-verify=false "oci:$s:$ref" "docker://$REG/pushonly-skopeo-$i/spark:1"
 done
+fi
 
+if want onejar; then
 log "3) rebuild+push after adding one ~1 MiB jar"
 for i in $(seq 1 "$(( runs > docker_runs ? runs : docker_runs ))"); do
   add_jar "$i"
@@ -326,7 +376,9 @@ for m in json.load(open(f"{store}/index.json"))["manifests"]:
 EOF
 )
 note image.jars_layer_bytes "$jars_layer"
+fi
 
+if want preload; then
 log "6) preload into a Docker daemon: cold (empty daemon), warm (no change), after one jar"
 for i in $(seq 1 "$runs"); do
   ph="$(bench_daemon_start "preload-ours-$i")"
@@ -345,7 +397,9 @@ for i in $(seq 1 "$heavy_docker_runs"); do
   bench_daemon_stop "preload-docker-$i"
 done
 note image.docker_save_bytes "$(dk save "$last_docker_repo/spark:1" | wc -c)"
+fi
 
+if want py; then
 log "5) spark + spark-py (python base for both tools)"
 for i in $(seq 1 "$runs"); do
   measure py-spark ours "$i" ours "$BENCH_WORK/stores/py-spark-$i" build --spark-home "$dist" -r "$REG/py-spark-ours-$i" -t 1 --base "$PYBASE" --push
@@ -356,11 +410,101 @@ for i in $(seq 1 "$heavy_docker_runs"); do
   measure py-both docker "$i" dit_build_push "$DH" -r "$REG/py-both-docker-$i" -t 1 -b java_image_tag=17-jre-python \
     -p "$dist/kubernetes/dockerfiles/spark/bindings/python/Dockerfile"
 done
+fi
 
-note machine.load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
-elapsed=$(echo "$(date +%s.%N) - $T_START" | bc)
-note elapsed_seconds "$elapsed"
+if want run; then
+log "8) RUN: the stock-style Dockerfile with its apt step; ours vs docker-image-tool.sh (BuildKit), build+push"
+APTBASE="$REG/eclipse-temurin:17-jre-apt"
+stock_dockerfile="$repo/Tests/Fixtures/stock-style/Dockerfile"
+apt_run_line=$(grep -n '^RUN' "$stock_dockerfile" | head -n 1 | cut -d: -f1)
+# BuildKit runs a RUN on dockerd's bridge network, which the bench's dockerd has not
+# (--bridge=none), so apt-get would reach nothing. This `docker`, first on PATH for
+# docker-image-tool.sh here, adds --network host to `docker build`: BuildKit's RUNs then use the
+# host's network, as ours do by default. Both download the same packages from the same mirror
+# (the base's sources.list): no apt cache on either side.
+mkdir -p "$BENCH_WORK/bin-hostnet"
+cat >"$BENCH_WORK/bin-hostnet/docker" <<'EOF'
+#!/bin/sh
+if [ "$1" = build ]; then shift; exec /usr/bin/docker build --network host "$@"; fi
+exec /usr/bin/docker "$@"
+EOF
+chmod +x "$BENCH_WORK/bin-hostnet/docker"
+note run.docker_network "docker build --network host (a docker wrapper on docker-image-tool.sh's PATH)"
+# stock_ours STORE REPO TAG / stock_docker REPO TAG: build and push the stock-style image.
+stock_ours() { ours "$1" build --spark-home "$dist" -f "$stock_dockerfile" -r "$2" -t "$3" --base "$APTBASE" --push; }
+stock_docker() {
+  PATH="$BENCH_WORK/bin-hostnet:$PATH" dit_build_push "$DH" -r "$1" -t "$2" -f "$stock_dockerfile" -b java_image_tag=17-jre-apt
+}
+export -f stock_ours stock_docker
+export stock_dockerfile APTBASE
 
-mkdir -p "$out"
-python3 "$here/lib/bench/report.py" "$runs_file" "$out/results.json" "$out/results.md" "scripts/bench.sh${orig_args:+ $orig_args}"
-log "total elapsed: $(printf '%.0f' "$elapsed") s; results in $out/results.md and $out/results.json"
+log "8a) cold: a fresh store / docker builder prune -af"
+for i in $(seq 1 "$runs"); do
+  measure run-cold ours "$i" stock_ours "$BENCH_WORK/stores/run-$i" "$REG/run-ours-$i" 1
+done
+for i in $(seq 1 "$docker_runs"); do
+  docker_clean
+  measure run-cold docker "$i" stock_docker "$REG/run-docker-$i" 1
+done
+
+log "8b) after one jar changes (the apt RUN must not run again; the RUN after COPY jars does, for both)"
+for i in $(seq 1 "$(( runs > docker_runs ? runs : docker_runs ))"); do
+  add_jar "$((100 + i))"
+  if [ "$i" -le "$runs" ]; then
+    measure run-onejar ours "$i" stock_ours "$BENCH_WORK/stores/run-$runs" "$REG/run-ours-$runs" "jar-$i"
+    ! grep -q "^#$apt_run_line " "$logs/run-onejar.ours.$i.log" || die "the apt RUN (line $apt_run_line) ran again after a jar changed: $logs/run-onejar.ours.$i.log"
+  fi
+  if [ "$i" -le "$docker_runs" ]; then
+    measure run-onejar docker "$i" stock_docker "$REG/run-docker-$docker_runs" "jar-$i"
+  fi
+done
+note run.apt_rerun_after_jar "no (no '#$apt_run_line ' output line in any run)"
+grep -q '^#1 \[internal\] load' "$logs/run-cold.docker.1.log" || die "docker did not build with BuildKit: $logs/run-cold.docker.1.log"
+
+log "8c) a cached RUN's cost: no-change rebuilds of 21 cached RUNs vs 1 cached RUN"
+cached_store="$BENCH_WORK/stores/run-cached"
+for n in 1 21; do
+  { echo "FROM scratch"; for k in $(seq 1 "$n"); do echo "RUN echo step $k"; done; } >"$BENCH_WORK/run-cached-$n.Dockerfile"
+  ours "$cached_store" build --spark-home "$dist" -f "$BENCH_WORK/run-cached-$n.Dockerfile" -t "cached-$n" --base "$APTBASE" \
+    >"$logs/run-cached.setup-$n.log" 2>&1 || { tail "$logs/run-cached.setup-$n.log" >&2; die "the build of $n RUNs failed"; }
+done
+for i in $(seq 1 "$(( runs < 5 ? 5 : runs ))"); do
+  for n in 1 21; do
+    measure run-cached "runs-$n" "$i" ours "$cached_store" build --spark-home "$dist" -f "$BENCH_WORK/run-cached-$n.Dockerfile" -t "cached-$n" --base "$APTBASE"
+    grep -q "(0 built, $n cached)" "$logs/run-cached.runs-$n.$i.log" || die "a no-change rebuild of $n RUNs was not all cache hits: $logs/run-cached.runs-$n.$i.log"
+  done
+done
+fi
+
+if want snapshot; then
+log "9) snapshot: the JRE base's layer unpacked for RUN's overlay, on ext4 and on tmpfs, vs tar -xzf of the same blob"
+# Timed as the difference between `build -n` of FROM base + RUN true without and with the
+# snapshot present (-n: the RUN runs each time; the base is in the store). Earlier trees are moved
+# aside, not deleted, until the end: ext4 without a journal (as here) skips the inodes deleted in
+# the last 30 s one by one when it allocates new ones, which a first snapshot does not meet.
+printf 'FROM scratch\nRUN true\n' >"$BENCH_WORK/snapshot.Dockerfile"
+snap_build() { ours "$1" build --spark-home "$dist" -f "$BENCH_WORK/snapshot.Dockerfile" -r "$REG/snapshot" -t snapshot --base "$BASE" -n; }
+export -f snap_build
+export BASE
+shm_work="$(mktemp -d /dev/shm/sit-bench.XXXXXX)"
+for fs in ext4 tmpfs; do
+  s="$BENCH_WORK/stores/snapshot"
+  [ "$fs" = ext4 ] || s="$shm_work/store"
+  snap_build "$s" >"$logs/snapshot.$fs.setup.log" 2>&1 || { tail "$logs/snapshot.$fs.setup.log" >&2; die "the snapshot build failed"; }
+  note "snapshot.$fs.fstype" "$(findmnt -n -o FSTYPE -T "$s" | head -n 1)"
+  manifest=$(jq -r '.manifests[] | select(.annotations["io.containerd.image.name"] | tostring | endswith("/spark:snapshot")) | .digest' "$s/index.json" | head -n 1)
+  blob="$s/blobs/$(jq -r '.layers[0].digest' "$s/blobs/${manifest/://}" | tr : /)"
+  note snapshot.layer_bytes "$(stat -c %s "$blob")"
+  mkdir -p "$s/aside"
+  for i in $(seq 1 "$runs"); do
+    mv "$s/snapshots" "$s/aside/snapshots-$i"
+    measure "snapshot-$fs" unpack "$i" snap_build "$s"
+    measure "snapshot-$fs" reuse "$i" snap_build "$s"
+    mkdir "$s/aside/tar-$i"
+    measure "snapshot-$fs" tar "$i" tar -xzf "$blob" -C "$s/aside/tar-$i"
+  done
+  rm -rf "$s/aside"
+done
+fi
+
+finish

@@ -25,6 +25,8 @@ packages=(
   python3-cryptography
   # the CI examples in docs/ci.md are parsed as YAML by the tests
   python3-yaml
+  # .source/.revision annotation tests make git checkouts; `script` gives the progress test a TTY
+  git bsdutils
   # pyspark from PyPI for the quickstart
   python3 python3-pip ca-certificates curl jq
   # scripts/bench.sh: peak RSS (/usr/bin/time) and arithmetic on times

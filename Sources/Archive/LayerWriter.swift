@@ -68,7 +68,9 @@ public final class LayerWriter {
 
     /// Stores an existing tarball (plain or compressed in any format libarchive reads) as a
     /// layer blob: decompresses it, checks it is a tar, and recompresses it.
-    public static func importTarball(at path: String, outputPath: String, compression: StreamCompression) throws -> LayerDigests {
+    /// `progress` gets the uncompressed bytes read so far.
+    public static func importTarball(at path: String, outputPath: String, compression: StreamCompression,
+                                     progress: ((Int64) -> Void)? = nil) throws -> LayerDigests {
         let reader = try TarReader(path: path, raw: true)
         guard try reader.next() != nil else { throw ArchiveError(path: path, "empty file, not a tar archive") }
         let (uncompressed, compressed, _) = try pipeline(outputPath: outputPath, compression: compression)
@@ -76,6 +78,7 @@ public final class LayerWriter {
         try reader.readData { chunk in
             if header.count < 512 { header.append(contentsOf: chunk.prefix(512 - header.count)) }
             try uncompressed.write(chunk)
+            progress?(uncompressed.byteCount)
         }
         guard isTarHeader(header) else {
             throw ArchiveError(path: path, "not a tar archive (no ustar header in the first block); a rootfs: base must be a tar or compressed tar of a root file system")

@@ -72,8 +72,12 @@ public final class SafeUnpacker {
     /// removes) and may leave it out.
     public func unpack(_ path: String, name: String? = nil, including: (String) -> Bool = { _ in true },
                        observe: (UnpackEvent) -> Void = { _ in }) throws {
-        let reader = try TarReader(path: path)
-        let archive = name ?? path
+        try unpack(try TarReader(path: path), name: name ?? path, including: including, observe: observe)
+    }
+
+    /// Unpacks what `reader` reads (one that also hashes the stream, for a snapshot).
+    public func unpack(_ reader: TarReader, name archive: String, including: (String) -> Bool = { _ in true },
+                       observe: (UnpackEvent) -> Void = { _ in }) throws {
         written = []
         while let entry = try reader.next() {
             do {
@@ -273,23 +277,24 @@ public final class SafeUnpacker {
             mode = (mode & 0o1777) | (isDirectory ? 0o700 : 0o600)
         }
         guard fchmod(fd, mode) == 0 else { throw BeneathDirectory.Failure.system("cannot set the mode of", path: path, errno: errno) }
-        var times = Self.times(entry.mtime)
-        guard futimens(fd, &times.0) == 0 else { throw BeneathDirectory.Failure.system("cannot set the mtime of", path: path, errno: errno) }
+        guard futimens(fd, Self.times(entry.mtime)) == 0 else { throw BeneathDirectory.Failure.system("cannot set the mtime of", path: path, errno: errno) }
     }
 
     private func setLinkMetadata(_ entry: TarEntry, name: String, in parent: Int32) throws {
         if options.ownership == .preserve, fchownat(parent, name, uid_t(entry.uid), gid_t(entry.gid), AT_SYMLINK_NOFOLLOW) != 0 {
             throw BeneathDirectory.Failure.system("cannot set the owner of", path: entry.path, errno: errno)
         }
-        var times = Self.times(entry.mtime)
-        guard utimensat(parent, name, &times.0, AT_SYMLINK_NOFOLLOW) == 0 else {
+        guard utimensat(parent, name, Self.times(entry.mtime), AT_SYMLINK_NOFOLLOW) == 0 else {
             throw BeneathDirectory.Failure.system("cannot set the mtime of", path: entry.path, errno: errno)
         }
     }
 
-    private static func times(_ mtime: Int64) -> (timespec, timespec) {
+    /// Access and modification time, as the two-element array futimens and utimensat read. Not a
+    /// tuple: `&tuple.0` may point at a copy of the first element alone, and release builds then
+    /// pass garbage for the second (EINVAL on dev/console of a Debian base).
+    private static func times(_ mtime: Int64) -> [timespec] {
         let time = timespec(tv_sec: Int(mtime), tv_nsec: 0)
-        return (time, time)
+        return [time, time]
     }
 
     // MARK: - Errors

@@ -1,5 +1,7 @@
 import CArchive
+import Crypto
 import Foundation
+import Support
 
 /// Reads a tar file entry by entry through libarchive, whatever its compression; gzip is
 /// inflated by ISA-L and handed to libarchive decompressed.
@@ -7,25 +9,37 @@ public final class TarReader {
     public let path: String
     private let archive: OpaquePointer
     private var buffer = [UInt8](repeating: 0, count: 1 << 20)
-    private var gzip: GzipFileReader?
+    /// The decompressed bytes, when we feed libarchive ourselves (gzip, or hashing).
+    private var stream: (any DecompressedStream)?
+    /// SHA-256 of every byte `stream` gave, with `hashingStream`.
+    private var hasher: SHA256?
     /// Handed to libarchive by pointer, so it lives outside Swift's copy-on-write storage.
     private let inflated = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-    private var gzipError: ArchiveError?
+    private var streamError: ArchiveError?
     /// The bytes of an in-memory archive: libarchive reads them by pointer until deinit.
     private let memory: UnsafeMutableRawBufferPointer?
 
-    /// - Parameter raw: read the file as one decompressed stream instead of as a tar.
-    public init(path: String, raw: Bool = false) throws {
+    /// - Parameters:
+    ///   - raw: read the file as one decompressed stream instead of as a tar.
+    ///   - hashingStream: also hash the whole decompressed stream as it is read, for
+    ///     `streamDigestHex()`: a layer checked against its diff_id in the pass that unpacks it.
+    public init(path: String, raw: Bool = false, hashingStream: Bool = false) throws {
         self.path = path
-        archive = try Self.newArchive(path: path, raw: raw)
+        // A stream we decompressed ourselves is not decompressed again: what is hashed is what is read.
+        archive = try Self.newArchive(path: path, raw: raw, filters: !hashingStream)
         memory = nil
         // On failure deinit frees the handle: it runs because every property is set by now.
-        let opened: Int32
         if GzipFileReader.isGzip(path: path) {
-            gzip = try GzipFileReader(path: path)
+            stream = try GzipFileReader(path: path)
+        } else if hashingStream {
+            stream = try RawStream(path: path)
+        }
+        if hashingStream { hasher = SHA256() }
+        let opened: Int32
+        if stream != nil {
             opened = archive_read_open(archive, Unmanaged.passUnretained(self).toOpaque(), nil, { _, context, buffer in
                 let reader = Unmanaged<TarReader>.fromOpaque(context!).takeUnretainedValue()
-                return reader.inflateNext(buffer!)
+                return reader.readNext(buffer!)
             }, nil)
         } else {
             opened = archive_read_open_filename(archive, path, 1 << 20)
@@ -37,16 +51,16 @@ public final class TarReader {
     /// The bytes are copied, so the reader owns everything libarchive points to.
     public init(bytes: some Collection<UInt8>, name: String) throws {
         path = name
-        archive = try Self.newArchive(path: name, raw: false)
+        archive = try Self.newArchive(path: name, raw: false, filters: true)
         let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
         copy.copyBytes(from: bytes)
         memory = copy
         guard archive_read_open_memory(archive, copy.baseAddress, bytes.count) == ARCHIVE_OK else { throw failure("cannot open") }
     }
 
-    private static func newArchive(path: String, raw: Bool) throws -> OpaquePointer {
+    static func newArchive(path: String, raw: Bool, filters: Bool) throws -> OpaquePointer {
         guard let archive = archive_read_new() else { throw ArchiveError(path: path, "libarchive: out of memory") }
-        for enable in builtInFilters { _ = enable(archive) }
+        if filters { for enable in builtInFilters { _ = enable(archive) } }
         if raw {
             archive_read_support_format_raw(archive)
         } else {
@@ -57,15 +71,31 @@ public final class TarReader {
     }
 
     /// libarchive's read callback: the next decompressed chunk, 0 at the end, -1 on error.
-    private func inflateNext(_ buffer: UnsafeMutablePointer<UnsafeRawPointer?>) -> Int {
+    private func readNext(_ buffer: UnsafeMutablePointer<UnsafeRawPointer?>) -> Int {
         do {
-            let count = try gzip!.read(into: inflated)
+            let count = try readStream()
             buffer.pointee = UnsafeRawPointer(inflated.baseAddress)
             return count
         } catch {
-            gzipError = error as? ArchiveError ?? ArchiveError(path: path, "\(error)")
+            streamError = error as? ArchiveError ?? ArchiveError(path: path, "\(error)")
             return -1
         }
+    }
+
+    /// The next chunk of the decompressed stream into `inflated`, hashed when asked.
+    private func readStream() throws -> Int {
+        let count = try stream!.read(into: inflated)
+        hasher?.update(bufferPointer: UnsafeRawBufferPointer(rebasing: inflated[..<count]))
+        return count
+    }
+
+    /// With `hashingStream`: the SHA-256 (hex) of the whole decompressed stream, read to its end
+    /// now (libarchive stops at the end-of-archive blocks; whatever follows them is hashed too).
+    public func streamDigestHex() throws -> String {
+        guard hasher != nil else { preconditionFailure("TarReader(path:hashingStream: true) hashes the stream") }
+        while try readStream() > 0 {}
+        if let streamError { throw streamError }
+        return SHA256Hex.hex(hasher!.finalize())
     }
 
     /// The decompressors libarchive has built in. `archive_read_support_filter_all` would also
@@ -88,9 +118,9 @@ public final class TarReader {
     /// device nodes; nil for sockets.
     public private(set) var node: DeviceNode?
 
-    /// The inflater's error if it failed, else libarchive's.
+    /// The decompressor's error if it failed, else libarchive's.
     private func failure(_ what: String) -> ArchiveError {
-        gzipError ?? ArchiveError(path: path, "\(what): \(TarWriter.message(archive))")
+        streamError ?? ArchiveError(path: path, "\(what): \(TarWriter.message(archive))")
     }
 
     deinit {

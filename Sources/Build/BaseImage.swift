@@ -1,3 +1,4 @@
+import Foundation
 import ImageFormats
 import OCI
 import Store
@@ -41,6 +42,20 @@ enum BaseSource: Equatable, Sendable {
     }
 }
 
+extension BaseSource: CustomStringConvertible {
+    /// As the user wrote it.
+    var description: String {
+        switch self {
+        case .scratch: "scratch"
+        case .ociLayout(let directory, let tag): "oci-layout:\(directory)" + (tag.map { ":\($0)" } ?? "")
+        case .ociArchive(let file, let tag): "oci-archive:\(file)" + (tag.map { ":\($0)" } ?? "")
+        case .dockerArchive(let file): "docker-archive:\(file)"
+        case .rootfs(let file): "rootfs:\(file)"
+        case .reference(let reference): reference.familiarDescription
+        }
+    }
+}
+
 /// A base image whose blobs are all in the store.
 typealias BaseImage = SourcedImage
 
@@ -65,24 +80,43 @@ struct BaseImporter: Sendable {
     let platform: Platform
     let puller: (any ImageFetching)?
     let pullPolicy: PullPolicy
+    /// Hears how long each import or pull took (and, for a rootfs, its bytes as they go).
+    var events: BuildEventHandler = { _ in }
 
     func importBase(_ source: BaseSource) throws -> BaseImage {
         let created = ImageAssembler.timestamp(settings.epoch)
         switch source {
         case .scratch:
             return .scratch(platform: platform, created: created)
-        case .ociLayout(let directory, let tag):
-            return try OCILayoutSource(directory: directory, tag: tag).importImage(into: store, platform: platform)
-        case .ociArchive(let file, let tag):
-            return try OCIArchiveSource(file: file, tag: tag).importImage(into: store, platform: platform)
-        case .dockerArchive(let file):
-            return try DockerArchiveSource(file: file, layers: settings.layerImport).importImage(into: store, platform: platform)
-        case .rootfs(let file):
-            return try RootfsSource(file: file, layer: settings.layerImport, created: created).importImage(into: store, platform: platform)
         case .reference(let reference):
             let image = try storedOrPulled(reference)
             return BaseImage(config: image.config, layers: image.manifest.layers, description: reference.familiarDescription,
                              origin: (reference, image.manifestDescriptor.digest))
+        case .ociLayout(let directory, let tag):
+            return try importFile(source) { OCILayoutSource(directory: directory, tag: tag, progress: $0) }
+        case .ociArchive(let file, let tag):
+            return try importFile(source) { OCIArchiveSource(file: file, tag: tag, progress: $0) }
+        case .dockerArchive(let file):
+            return try importFile(source) { DockerArchiveSource(file: file, layers: settings.layerImport, progress: $0) }
+        case .rootfs(let file):
+            return try importFile(source) { RootfsSource(file: file, layer: settings.layerImport, created: created, progress: $0) }
+        }
+    }
+
+    /// A base from a file (`format` makes its reader, given the progress to report to), as a
+    /// task with the bytes read as they go; a rootfs the layer cache already holds reads nothing.
+    private func importFile(_ source: BaseSource, _ format: (@escaping @Sendable (Int64) -> Void) -> any ImageSource) throws -> BaseImage {
+        let events = events
+        let read = Locked<Int64>(0)
+        let file = format { bytes in
+            read.update { $0 = bytes }
+            events(.taskProgress(task: "base", bytes: bytes))
+        }
+        return try BuildEvent.task("base", "importing \(source)", events: events) {
+            try file.importImage(into: store, platform: platform)
+        } finished: { image in
+            let reused = if case .rootfs = source, read.value == 0 { " (layer cache)" } else { "" }
+            return ("imported \(image.description)\(reused)", image.layers.totalSize)
         }
     }
 
@@ -96,6 +130,10 @@ struct BaseImporter: Sendable {
             throw BuildError("base image \(reference) is not in the local store\(pullPolicy == .never ? " and --pull never forbids fetching it" : "")",
                              hint: "pull it (spark-image-tool pull \(reference.familiarDescription)), or pass --base oci-layout:DIR[:tag], oci-archive:FILE, docker-archive:FILE or rootfs:FILE.tar (scripts/make-base-image.sh builds a Java base)")
         }
-        return try store.image(try puller.pull(reference, platform: platform), platform: platform)
+        return try BuildEvent.task("base", "pulling \(reference.familiarDescription)", events: events) {
+            try store.image(try puller.pull(reference, platform: platform), platform: platform)
+        } finished: { image in
+            ("pulled \(reference.familiarDescription)", image.manifest.layers.totalSize)
+        }
     }
 }

@@ -97,6 +97,14 @@ struct ImageAssembler: Sendable {
         config.history!.append(History(created: created, createdBy: createdBy))
     }
 
+    /// Labels given on the command line: in the config, with no history entry.
+    mutating func addLabels(_ labels: [String: String]) {
+        guard !labels.isEmpty else { return }
+        var container = config.config ?? ContainerConfig()
+        container.labels = (container.labels ?? [:]).merging(labels) { _, given in given }
+        config.config = container
+    }
+
     mutating func addEmptyLayer(createdBy: String) {
         config.history!.append(History(created: created, createdBy: createdBy, emptyLayer: true))
     }

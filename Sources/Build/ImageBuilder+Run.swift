@@ -47,7 +47,7 @@ extension StageRun {
         let owners = SubordinateOwners(environment.rootless)
         var lowerDirs: [String] = []
         for (layer, diffID) in zip(layers, diffIDs) {
-            let snapshot = try builder.store.snapshot(of: layer, diffID: diffID, mode: environment.snapshotMode)
+            let snapshot = try reportedSnapshot(of: layer, diffID: diffID, mode: environment.snapshotMode)
             try owners?.own(snapshot: snapshot, of: layer, store: builder.store)
             lowerDirs.insert(snapshot, at: 0)
         }
@@ -58,6 +58,18 @@ extension StageRun {
             inputs.bindSources[bind.target] = source
         }
         return inputs
+    }
+
+    /// The layer's snapshot; unpacking one is a task the CLI shows with its duration.
+    private func reportedSnapshot(of layer: Descriptor, diffID: Digest, mode: SnapshotMode) throws -> String {
+        let store = builder.store
+        if FileManager.default.fileExists(atPath: store.snapshotPath(diffID)) { return store.snapshotPath(diffID) }
+        let name = "layer \(layer.digest.encoded.prefix(12))"
+        let events = builder.events
+        // The bar counts files' bytes unpacked, which the compressed size does not bound.
+        return try BuildEvent.task("snapshot", "unpacking \(name)", events: events) {
+            try store.snapshot(of: layer, diffID: diffID, mode: mode) { events(.taskProgress(task: "snapshot", bytes: $0)) }
+        } finished: { _ in ("unpacked \(name)", layer.size) }
     }
 
     /// `--mount=type=bind,source=…[,from=STAGE|IMAGE]`: the context's file or directory (no

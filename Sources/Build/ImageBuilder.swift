@@ -23,12 +23,15 @@ public struct ImageBuildRequest: Sendable {
     public var annotations: [String: String]
     /// `--secret id=…,src=…`: files RUN --mount=type=secret reads; never in a layer or cache key.
     public var secrets: [String: String]
+    /// `--label`: added to the final stage's config labels (no history entry, as buildx does).
+    public var labels: [String: String]
 
     public init(dockerfile: String, dockerfileName: String, buildArgs: [String: String], mounts: [ContextMount],
                 baseOverride: String? = nil, references: [ImageReference], format: ManifestFormat = .oci, platform: Platform = .host,
-                annotations: [String: String] = [:], secrets: [String: String] = [:]) {
+                annotations: [String: String] = [:], secrets: [String: String] = [:], labels: [String: String] = [:]) {
         self.annotations = annotations
         self.secrets = secrets
+        self.labels = labels
         self.dockerfile = dockerfile
         self.dockerfileName = dockerfileName
         self.buildArgs = buildArgs
@@ -91,7 +94,8 @@ public struct ImageBuilder: Sendable {
         for name in planner.unusedBuildArgs {
             events(.warning("build arg \(name) was not consumed by \(request.dockerfileName)"))
         }
-        let final = built[built.count - 1]
+        var final = built[built.count - 1]
+        final.addLabels(request.labels)
         let manifest = try final.write(to: store, annotations: request.annotations)
         for reference in request.references {
             try store.tag(manifest, as: reference)
@@ -120,7 +124,7 @@ struct StageRun {
 
     var importer: BaseImporter {
         BaseImporter(store: builder.store, settings: builder.settings, platform: request.platform,
-                     puller: builder.puller, pullPolicy: builder.pullPolicy)
+                     puller: builder.puller, pullPolicy: builder.pullPolicy, events: builder.events)
     }
 
     /// Why a base could not be used, with the hint of whoever failed; only a file that is not
@@ -165,12 +169,17 @@ struct StageRun {
             try Emulation.check(request.platform, runLine: run.line, file: request.dockerfileName)
         }
         var directories: DirectoryIndex?
-        for step in plan.steps {
+        for (index, step) in plan.steps.enumerated() {
             builder.events(.step(line: step.line, text: step.createdBy))
+            let started = Date()
+            let finished = { [events = builder.events] in
+                events(.stepFinished(index: index + 1, count: plan.steps.count, text: step.createdBy, seconds: Date().timeIntervalSince(started)))
+            }
             if case .run(let runStep) = step.action {
                 try directories?.confirm(store: builder.store)
                 directories = nil
                 try buildRun(runStep, line: step.line, createdBy: step.createdBy, image: &image, built: built)
+                finished()
                 continue
             }
             if case .workdir(let path) = step.action {
@@ -199,6 +208,7 @@ struct StageRun {
             } catch let error as BuildError {
                 throw error.at(request.dockerfileName, line: step.line)
             }
+            finished()
         }
         try directories?.confirm(store: builder.store)
         return image

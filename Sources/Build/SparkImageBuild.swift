@@ -27,6 +27,10 @@ public struct SparkBuildOptions: Sendable {
     public var strict = false
     /// `--secret id=…,src=…`: id → file, for RUN --mount=type=secret.
     public var secrets: [String: String] = [:]
+    /// `--label`: put in the image config's labels; `.source` and `.revision` also annotate it.
+    public var labels: [String: String] = [:]
+    /// `--annotation`: put on each manifest, over what the build would say.
+    public var annotations: [String: String] = [:]
 
     public init(sparkHome: String, repository: String? = nil, tag: String? = nil, variants: [ImageVariant] = [.spark],
                 dockerfiles: [ImageVariant: String] = [:], base: String? = nil, buildArgs: [String: String] = [:],
@@ -87,7 +91,7 @@ public struct SparkImageBuild: Sendable {
                     mounts: distribution.contextMounts(usingDefaultDockerfiles: options.dockerfiles[variant] == nil),
                     baseOverride: variant == .spark ? options.base : nil,
                     references: options.platforms.count == 1 ? [reference] : [], format: options.format, platform: platform,
-                    annotations: annotations(distribution), secrets: options.secrets)
+                    annotations: annotations(distribution, options: options), secrets: options.secrets, labels: options.labels)
                 perPlatform.append(try builder.build(request))
             }
             try check(perPlatform[0], as: variant, reference: reference, strict: options.strict)
@@ -110,12 +114,18 @@ public struct SparkImageBuild: Sendable {
     }
 
     /// The Spark version, and the creation time only when SOURCE_DATE_EPOCH names one (a fixed
-    /// default would claim a date; a clock time would break reproducibility).
-    private func annotations(_ distribution: SparkDistribution) -> [String: String] {
+    /// default would claim a date; a clock time would break reproducibility); the commit and
+    /// remote of the checkout the distribution is in, unless --label or --annotation say them.
+    private func annotations(_ distribution: SparkDistribution, options: SparkBuildOptions) -> [String: String] {
         var annotations: [String: String] = [:]
         annotations[Annotation.version] = distribution.version
         if builder.settings.epoch > 0 { annotations[Annotation.created] = ImageAssembler.timestamp(builder.settings.epoch) }
-        return annotations
+        if let git = GitCheckout.containing(distribution.root) {
+            annotations[Annotation.revision] = git.revision
+            annotations[Annotation.source] = git.remote
+        }
+        for key in [Annotation.source, Annotation.revision] { annotations[key] = options.labels[key] ?? annotations[key] }
+        return annotations.merging(options.annotations) { _, given in given }
     }
 
     /// One image index over the platforms' manifests, tagged as `reference`. The Spark layers

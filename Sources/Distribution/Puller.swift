@@ -42,9 +42,14 @@ public struct Puller: ImageFetching {
         let missing = ([manifest.config] + manifest.layers).filter { !session.store.hasBlob($0.digest) }
         try concurrently(missing, width: session.options.jobs) { blob in
             let started = Date()
+            let received = Locked<Int64>(0)
             try session.store.ingest(expected: blob.digest, source: "\(reference.name)@\(blob.digest)") { sink in
                 let writer = UncheckedSink(sink)
-                try client.downloadBlob(blob.digest, size: blob.size, repository: repository) { try writer.sink.write($0) }
+                try client.downloadBlob(blob.digest, size: blob.size, repository: repository) { chunk in
+                    try writer.sink.write(chunk)
+                    let bytes = received.update { total in total += Int64(chunk.count); return total }
+                    session.events(.blobProgress(blob.digest, bytes: bytes, size: blob.size))
+                }
             }
             session.events(.blobDownloaded(blob.digest, size: blob.size, seconds: Date().timeIntervalSince(started)))
         }

@@ -101,7 +101,9 @@ public struct Pusher: Sendable {
         }
         let started = Date()
         try client.uploadBlob(path: session.store.blobPath(digest), digest: digest, size: size,
-                              repository: repository, session: uploadSession)
+                              repository: repository, session: uploadSession) { [session] bytes in
+            session.events(.blobProgress(digest, bytes: bytes, size: size))
+        }
         session.remember(digest, in: registry, repository: repository)
         session.events(.blobUploaded(digest, size: size, seconds: Date().timeIntervalSince(started)))
         return .uploaded

@@ -12,6 +12,8 @@ public enum TransferEvent: Sendable {
     case blobMounted(Digest, size: Int64, from: String)
     case blobUploaded(Digest, size: Int64, seconds: Double)
     case blobDownloaded(Digest, size: Int64, seconds: Double)
+    /// Bytes of a blob sent or received so far, for a progress bar.
+    case blobProgress(Digest, bytes: Int64, size: Int64)
     case manifestPushed(reference: String, digest: Digest)
 }
 

@@ -16,8 +16,13 @@ extension EngineClient {
     /// are `io.x-k8s.kind.cluster=NAME`. Stopped containers too, so the caller can say why a
     /// node cannot be reached.
     public func listContainers(label: String) throws -> [ContainerSummary] {
-        let filters = try JSONSerialization.data(withJSONObject: ["label": [label]], options: [.sortedKeys])
+        try listContainers(filter: "label", label)
+    }
+
+    /// `GET /containers/json` with one filter (`label`, or `name`, which matches part of a name).
+    public func listContainers(filter: String, _ value: String) throws -> [ContainerSummary] {
+        let filters = try JSONSerialization.data(withJSONObject: [filter: [value]], options: [.sortedKeys])
         let query = "all=1&filters=\(Self.escapeQuery(String(decoding: filters, as: UTF8.self)))"
-        return try decode([ContainerSummary].self, try send("GET", "/containers/json?\(query)"), action: "list containers labelled \(label)")
+        return try decode([ContainerSummary].self, try send("GET", "/containers/json?\(query)"), action: "list containers by \(filter) \(value)")
     }
 }

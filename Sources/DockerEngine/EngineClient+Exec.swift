@@ -78,12 +78,13 @@ extension EngineClient {
         try decode(ExecInspect.self, try send("GET", "/exec/\(Self.escapePath(id))/json"), action: "inspect exec \(id)")
     }
 
-    /// The daemon records the exit code a moment after it closes the stream: ask until it has.
+    /// The daemon records the exit code a moment after it closes the stream: ask until it has,
+    /// often (a warm preload is a few short execs per node, each waiting here once).
     private func exitCode(of id: String, command: [String], container: String) throws -> Int {
-        for _ in 0 ..< 100 {
+        for _ in 0 ..< 500 {
             let inspect = try inspectExec(id)
             if !inspect.Running, let code = inspect.ExitCode { return code }
-            Thread.sleep(forTimeInterval: 0.05)
+            Thread.sleep(forTimeInterval: 0.01)
         }
         throw DockerError("\(command.joined(separator: " ")) in container \(container) still runs after its output ended",
                           hint: "the exec \(id) did not report an exit code within 5 s")

@@ -58,16 +58,20 @@ public struct ArchiveDestination: Sendable {
 
     /// Streams the archive into `sink`. `omitting` leaves those blobs' files out while
     /// manifest.json still lists them: Docker's classic image store does not open a layer file
-    /// whose chain it already has, which makes this a delta load.
+    /// whose chain it already has, which makes this a delta load. `onePlatform` writes only
+    /// `platform`'s manifest where a reference names an index (a docker-archive always does), so
+    /// no manifest in the archive points at blobs left out of it: what containerd's import needs.
     public func write(_ references: [ImageReference], into sink: any ByteSink,
-                      platform: Platform = .host, omitting: Set<Digest> = []) throws(StoreError) {
+                      platform: Platform = .host, omitting: Set<Digest> = [], onePlatform: Bool = false) throws(StoreError) {
         var descriptors: [Descriptor] = []
         var blobs: [Digest: Descriptor] = [:]
         var dockerManifests: [DockerArchiveManifest] = []
         for reference in references {
             guard var descriptor = try store.resolve(reference) else { throw .notFound(reference.description) }
-            if format == .dockerArchive {
+            if format == .dockerArchive || onePlatform {
                 descriptor = try store.image(descriptor, platform: platform).manifestDescriptor
+            }
+            if format == .dockerArchive {
                 let manifest = try store.readJSON(ImageManifest.self, descriptor.digest)
                 dockerManifests.append(DockerArchiveManifest(
                     config: Store.archivePath(manifest.config.digest), repoTags: [reference.familiarDescription],

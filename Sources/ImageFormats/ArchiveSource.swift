@@ -26,14 +26,19 @@ struct ArchiveContents {
     }
 
     /// Streams the `wanted` blobs the store lacks out of the archive, each checked on the way in.
-    func streamBlobs(_ wanted: [Digest], into store: Store) throws {
+    func streamBlobs(_ wanted: [Digest], into store: Store, progress: ReadProgress) throws {
         var missing = Set(wanted.filter { !store.hasBlob($0) })
         guard !missing.isEmpty else { return }
         let reader = try Self.open(file)
         while let entry = try reader.next(), !missing.isEmpty {
             let path = Self.normalise(entry.path)
             guard let digest = missing.first(where: { Store.archivePath($0) == path }) else { continue }
-            try store.ingest(expected: digest, source: "\(file):\(path)") { sink in try reader.readData { try sink.write($0) } }
+            try store.ingest(expected: digest, source: "\(file):\(path)") { sink in
+                try reader.readData { chunk in
+                    try sink.write(chunk)
+                    progress.add(chunk.count)
+                }
+            }
             missing.remove(digest)
         }
         if let digest = missing.first { throw ImageFormatError("\(file) lacks the blob \(digest) that its manifest lists; the archive is incomplete") }
@@ -61,10 +66,13 @@ struct ArchiveContents {
 public struct OCIArchiveSource: ImageSource {
     public let file: String
     public let tag: String?
+    /// Gets the layer bytes read so far.
+    public let progress: (@Sendable (Int64) -> Void)?
 
-    public init(file: String, tag: String?) {
+    public init(file: String, tag: String?, progress: (@Sendable (Int64) -> Void)? = nil) {
         self.file = file
         self.tag = tag
+        self.progress = progress
     }
 
     public func importImage(into store: Store, platform: Platform) throws -> SourcedImage {
@@ -73,7 +81,7 @@ public struct OCIArchiveSource: ImageSource {
             throw ImageFormatError("\(file) is not an OCI archive: it has no readable index.json", hint: "for a `docker save` file use docker-archive:\(file)")
         }
         let (manifest, config) = try archive.blobs.image(try pick(from: index, tag: tag, origin: "oci-archive:\(file)"), platform: platform)
-        try archive.streamBlobs(manifest.layers.map(\.digest), into: store)
+        try archive.streamBlobs(manifest.layers.map(\.digest), into: store, progress: ReadProgress(progress))
         try archive.storeSmallBlob(manifest.config.digest, into: store)
         return SourcedImage(config: config, layers: manifest.layers, description: "oci-archive:\(file)")
     }
@@ -85,10 +93,13 @@ public struct OCIArchiveSource: ImageSource {
 public struct DockerArchiveSource: ImageSource {
     public let file: String
     public let layers: LayerImport
+    /// Gets the layer bytes read so far.
+    public let progress: (@Sendable (Int64) -> Void)?
 
-    public init(file: String, layers: LayerImport) {
+    public init(file: String, layers: LayerImport, progress: (@Sendable (Int64) -> Void)? = nil) {
         self.file = file
         self.layers = layers
+        self.progress = progress
     }
 
     public func importImage(into store: Store, platform: Platform) throws -> SourcedImage {
@@ -110,11 +121,17 @@ public struct DockerArchiveSource: ImageSource {
 
     private func importLayers(paths: [String], diffIDs: [Digest], store: Store) throws -> [Descriptor] {
         var found: [String: Descriptor] = [:]
+        let read = ReadProgress(progress)
         let reader = try ArchiveContents.open(file)
         while let entry = try reader.next() {
             let path = ArchiveContents.normalise(entry.path)
             guard let position = paths.firstIndex(of: path), found[path] == nil else { continue }
-            let digests = try layers.spooled(into: store) { sink in try reader.readData { try sink.write($0) } }
+            let digests = try layers.spooled(into: store) { sink in
+                try reader.readData { chunk in
+                    try sink.write(chunk)
+                    read.add(chunk.count)
+                }
+            }
             guard digests.diffIDHex == diffIDs[position].encoded else {
                 throw ImageFormatError("\(file): layer \(path) does not match its diff_id \(diffIDs[position]) (got sha256:\(digests.diffIDHex)); the archive is corrupt")
             }

@@ -25,6 +25,19 @@ public protocol ImageSource: Sendable {
     func importImage(into store: Store, platform: Platform) throws -> SourcedImage
 }
 
+/// Bytes an import has read so far, across its blobs, told to whoever shows a progress bar.
+final class ReadProgress: Sendable {
+    private let total = Locked<Int64>(0)
+    private let report: (@Sendable (Int64) -> Void)?
+
+    init(_ report: (@Sendable (Int64) -> Void)?) { self.report = report }
+
+    func add(_ count: Int) {
+        guard let report else { return }
+        report(total.update { total in total += Int64(count); return total })
+    }
+}
+
 public enum ImageFormatFailure {}
 
 /// A file that is not the image format it was named as, or an image it does not hold.

@@ -7,10 +7,13 @@ import Store
 public struct OCILayoutSource: ImageSource {
     public let directory: String
     public let tag: String?
+    /// Gets the blob bytes read so far.
+    public let progress: (@Sendable (Int64) -> Void)?
 
-    public init(directory: String, tag: String?) {
+    public init(directory: String, tag: String?, progress: (@Sendable (Int64) -> Void)? = nil) {
         self.directory = directory
         self.tag = tag
+        self.progress = progress
     }
 
     public func importImage(into store: Store, platform: Platform) throws -> SourcedImage {
@@ -22,9 +25,13 @@ public struct OCILayoutSource: ImageSource {
                                    hint: "give the directory that holds oci-layout, index.json and blobs/")
         }
         let (manifest, config) = try blobs.image(try pick(from: index, tag: tag, origin: origin), platform: platform)
+        let read = ReadProgress(progress)
         for blob in [manifest.config] + manifest.layers where !store.hasBlob(blob.digest) {
             try store.ingest(expected: blob.digest, source: "\(directory)/\(Store.archivePath(blob.digest))") { sink in
-                try RawFileReader(path: "\(directory)/\(Store.archivePath(blob.digest))").forEachChunk { try sink.write($0) }
+                try RawFileReader(path: "\(directory)/\(Store.archivePath(blob.digest))").forEachChunk { chunk in
+                    try sink.write(chunk)
+                    read.add(chunk.count)
+                }
             }
         }
         return SourcedImage(config: config, layers: manifest.layers, description: origin)

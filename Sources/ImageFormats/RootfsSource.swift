@@ -37,11 +37,14 @@ public struct RootfsSource: ImageSource {
     public let layer: LayerImport
     /// The image's `created` time and the history entry's.
     public let created: String
+    /// Gets the uncompressed bytes read so far; never called when the layer cache has the import.
+    public let progress: (@Sendable (Int64) -> Void)?
 
-    public init(file: String, layer: LayerImport, created: String) {
+    public init(file: String, layer: LayerImport, created: String, progress: (@Sendable (Int64) -> Void)? = nil) {
         self.file = file
         self.layer = layer
         self.created = created
+        self.progress = progress
     }
 
     public func importImage(into store: Store, platform: Platform) throws -> SourcedImage {
@@ -50,7 +53,7 @@ public struct RootfsSource: ImageSource {
         if let found = store.cachedLayer(key: key) {
             cached = found
         } else {
-            cached = CachedLayer(try LayerWriter.importTarball(at: file, into: store, compression: layer.compression))
+            cached = CachedLayer(try LayerWriter.importTarball(at: file, into: store, compression: layer.compression, progress: progress))
             try store.rememberLayer(cached, key: key)
         }
         var config = ImageConfig(platform: platform, created: created)

@@ -24,6 +24,8 @@ public enum Annotation {
     public static let version = "org.opencontainers.image.version"
     public static let baseName = "org.opencontainers.image.base.name"
     public static let baseDigest = "org.opencontainers.image.base.digest"
+    public static let source = "org.opencontainers.image.source"
+    public static let revision = "org.opencontainers.image.revision"
 }
 
 extension Sequence where Element == Descriptor {

@@ -101,15 +101,7 @@ public struct Preloader: Sendable {
     }
 
     private func storedOrPulled(_ reference: ImageReference, platform: Platform) throws -> StoredImage {
-        if let descriptor = try store.resolve(reference) {
-            let image = try store.image(descriptor, platform: platform)
-            if platform.matches(image.config.platform) { return image }
-        }
-        guard let puller else {
-            throw PreloadError("\(reference.familiarDescription) is not in the local store", hint: "build or pull it first")
-        }
-        log?("\(reference.familiarDescription) is not in the local store for \(platform): pulling it")
-        return try store.image(try puller.pull(reference, platform: platform), platform: platform)
+        try StoredOrPulled(store: store, puller: puller, log: log).image(reference, platform: platform)
     }
 
     /// One docker-archive for every image; a delta first, and the full archive if the daemon

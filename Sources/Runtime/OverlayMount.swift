@@ -27,10 +27,18 @@ public struct OverlayMount: Sendable, Equatable {
                 hint: "use a store path without these characters")
         }
         var options = [
-            "lowerdir=" + lowerDirs.joined(separator: ":"), "upperdir=" + upperDir, "workdir=" + workDir,
+            "lowerdir=" + distinctLowerDirs.joined(separator: ":"), "upperdir=" + upperDir, "workdir=" + workDir,
             "index=off", "metacopy=off", "redirect_dir=nofollow",
         ]
         if inUserNamespace { options.append("userxattr") }
         return options.joined(separator: ",")
+    }
+
+    /// Each directory once, at its topmost place: layers with the same diff_id (RUNs that changed
+    /// the same nothing) share a snapshot, overlayfs refuses a directory twice (ELOOP), and the
+    /// topmost copy hides every path of the deeper ones anyway.
+    private var distinctLowerDirs: [String] {
+        var seen = Set<String>()
+        return lowerDirs.filter { seen.insert($0).inserted }
     }
 }

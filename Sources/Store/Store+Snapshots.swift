@@ -29,17 +29,23 @@ extension Store {
 
     /// The snapshot of `layer`, whose tar must hash to `diffID`: made now if missing, under a
     /// temporary name in ingest/ that is renamed only when complete and checked, so a killed
-    /// build leaves no half snapshot under its final name (gc clears ingest/).
-    public func snapshot(of layer: Descriptor, diffID: Digest, mode: SnapshotMode) throws -> String {
+    /// build leaves no half snapshot under its final name (gc clears ingest/). The tar is hashed
+    /// in the pass that unpacks it: a layer is inflated once. `progress` gets the file bytes
+    /// written so far.
+    public func snapshot(of layer: Descriptor, diffID: Digest, mode: SnapshotMode, progress: ((Int64) -> Void)? = nil) throws -> String {
         let final = snapshotPath(diffID)
         if FileManager.default.fileExists(atPath: final) { return final }
         let temporary = "\(root)/ingest/snapshot-\(UUID().uuidString)"
         do {
             try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
             let unpacker = try SafeUnpacker(into: temporary, options: mode.unpackOptions)
-            try unpacker.unpack(blobPath(layer.digest), name: "layer \(layer.digest)")
+            let reader = try TarReader(path: blobPath(layer.digest), hashingStream: true)
+            var written: Int64 = 0
+            try unpacker.unpack(reader, name: "layer \(layer.digest)", observe: { event in
+                if case .wrote(let entry) = event, let progress { written += entry.size; progress(written) }
+            })
+            try checkDiffID(try reader.streamDigestHex(), of: layer.digest, expected: diffID)
             try unpacker.finish()
-            try checkDiffID(of: layer.digest, expected: diffID)
             try FileManager.default.createDirectory(atPath: snapshotsDirectory, withIntermediateDirectories: true)
             // Another build may have made the same snapshot meanwhile: theirs is as good as ours.
             if rename(temporary, final) != 0 {
@@ -55,15 +61,9 @@ extension Store {
 
     /// The uncompressed tar is what the diff_id names; a config that lies about it must not
     /// give its layer another layer's snapshot.
-    private func checkDiffID(of digest: Digest, expected: Digest) throws {
-        let reader = try TarReader(path: blobPath(digest), raw: true)
-        let sink = HashingSink(next: NullSink())
-        if try reader.next() != nil {
-            try reader.readData { try sink.write($0) }
-        }
-        try sink.finish()
-        guard sink.digestHex == expected.encoded else {
-            throw StoreError.digestMismatch(expected: expected, actual: Digest(sha256Hex: sink.digestHex!), source: "the diff_id of layer \(digest)")
+    private func checkDiffID(_ actualHex: String, of digest: Digest, expected: Digest) throws {
+        guard actualHex == expected.encoded else {
+            throw StoreError.digestMismatch(expected: expected, actual: Digest(sha256Hex: actualHex), source: "the diff_id of layer \(digest)")
         }
     }
 

@@ -17,6 +17,15 @@ public enum Subprocess {
     /// Runs `arguments[0]` found on PATH. Throws only when the program cannot be started; a
     /// missing program on PATH exits 127, as `env` reports it.
     public static func run(_ arguments: [String], input: Data? = nil, environment: [String: String]? = nil) throws -> ProcessOutput {
+        try run(arguments, environment: environment) { write in
+            if let input { try input.withUnsafeBytes { try write($0) } }
+        }
+    }
+
+    /// Runs `arguments[0]` with stdin written piece by piece by `input` (an image archive, say,
+    /// that must not sit in memory whole). A child that stops reading makes `input` fail.
+    public static func run(_ arguments: [String], environment: [String: String]? = nil,
+                           input: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> ProcessOutput {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -27,10 +36,36 @@ public enum Subprocess {
         process.standardError = stderr
         try process.run()
         let output = Drain(stdout.fileHandleForReading), errors = Drain(stderr.fileHandleForReading)
-        if let input { try? stdin.fileHandleForWriting.write(contentsOf: input) }
-        try? stdin.fileHandleForWriting.close()
+        let writer = stdin.fileHandleForWriting
+        // A child that exits early closes the pipe: with SIGPIPE ignored the write fails with
+        // EPIPE instead of killing us, and the child's exit status and stderr say why, so they
+        // win over the write's error.
+        signal(SIGPIPE, SIG_IGN)
+        let inputError: (any Error)?
+        do { try input { try Self.writeAll($0, to: writer.fileDescriptor) }; inputError = nil } catch { inputError = error }
+        try? writer.close()
         process.waitUntilExit()
-        return ProcessOutput(status: process.terminationStatus, stdout: output.wait(), stderr: errors.wait())
+        let result = ProcessOutput(status: process.terminationStatus, stdout: output.wait(), stderr: errors.wait())
+        if let inputError, result.status == 0 { throw inputError }
+        return result
+    }
+}
+
+extension Subprocess {
+    struct WriteFailed: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw WriteFailed(description: "writing to the child's stdin: \(errnoDescription())")
+            }
+            offset += written
+        }
     }
 }
 

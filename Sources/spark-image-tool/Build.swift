@@ -53,6 +53,12 @@ extension Root {
         @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("A secret for RUN --mount=type=secret: id=ID,src=FILE (as docker build --secret); never stored in a layer or the cache. Repeatable.", valueName: "secret"))
         var secret: [String] = []
 
+        @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("A label KEY=VALUE for the image config (as docker build --label); org.opencontainers.image.source and .revision also annotate the manifest. Repeatable.", valueName: "label"))
+        var label: [String] = []
+
+        @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("An annotation KEY=VALUE for each manifest (as docker buildx --annotation), over the ones the build writes. Repeatable.", valueName: "annotation"))
+        var annotation: [String] = []
+
         @Flag(name: .short, help: "Ignore the layer cache (docker build --no-cache).")
         var n = false
 
@@ -115,8 +121,10 @@ extension Root {
                 guard range.contains(level) else { throw ValidationError("--compression-level for \(compression.rawValue) must be \(range.lowerBound) to \(range.upperBound)") }
             }
             guard RegistryOptionGroup.bytes(splitLayersOver) != nil else { throw ValidationError("--split-layers-over '\(splitLayersOver)' is not a size such as 64m") }
-            for arg in b where !arg.contains("=") {
-                throw ValidationError("-b '\(arg)' must be KEY=VALUE")
+            for (flag, args) in [("-b", b), ("--label", label), ("--annotation", annotation)] {
+                for arg in args where !arg.contains("=") || arg.hasPrefix("=") {
+                    throw ValidationError("\(flag) '\(arg)' must be KEY=VALUE")
+                }
             }
         }
 
@@ -208,14 +216,21 @@ extension Root {
             let home = sparkHome ?? ProcessInfo.processInfo.environment["SPARK_HOME"] ?? FileManager.default.currentDirectoryPath
             var options = SparkBuildOptions(
                 sparkHome: home, repository: r, tag: t, variants: variants, dockerfiles: dockerfiles, base: base,
-                buildArgs: Dictionary(b.map { arg in
-                    let parts = arg.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                    return (String(parts[0]), String(parts[1]))
-                }, uniquingKeysWith: { _, last in last }),
+                buildArgs: Self.keyValues(b),
                 sparkUID: u, format: format, platforms: try platforms())
             options.strict = strict
             options.secrets = try Dictionary(secret.map(Self.parseSecret), uniquingKeysWith: { _, last in last })
+            options.labels = Self.keyValues(label)
+            options.annotations = Self.keyValues(annotation)
             return options
+        }
+
+        /// `KEY=VALUE` arguments (checked by validate()); the last of a key wins.
+        static func keyValues(_ args: [String]) -> [String: String] {
+            Dictionary(args.map { arg in
+                let parts = arg.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                return (String(parts[0]), String(parts[1]))
+            }, uniquingKeysWith: { _, last in last })
         }
 
         /// `id=ID,src=FILE` (also `source=`), as docker build takes it.

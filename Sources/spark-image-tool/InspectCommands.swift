@@ -28,9 +28,12 @@ extension Root {
         static let configuration = CommandConfiguration(abstract: "Show the instructions that made a stored image's layers, newest first (docker history).")
 
         @OptionGroup var stored: StoredImageOptions
+        @OptionGroup var output: JSONOutputOptions
 
         func run() throws {
+            let document = output.begin()
             let image = try stored.load()
+            if let document { return try document.write(HistoryReport(reference: try stored.reference(), image: image)) }
             var rows = [["LAYER", "SIZE", "CREATED BY"]]
             for step in Self.steps(of: image).reversed() {
                 rows.append([step.layer.map { String($0.digest.encoded.prefix(12)) } ?? "-", step.layer.map { formatBytes($0.size) } ?? "0 B",
@@ -52,10 +55,13 @@ extension Root {
         static let configuration = CommandConfiguration(abstract: "Show a stored image: its manifest digest, platform, config and layers with the instruction that made each.")
 
         @OptionGroup var stored: StoredImageOptions
+        @OptionGroup var output: JSONOutputOptions
 
         func run() throws {
+            let document = output.begin()
             let reference = try stored.reference()
             let image = try stored.load()
+            if let document { return try document.write(InspectReport(reference: reference, image: image)) }
             let container = image.config.config ?? ContainerConfig()
             print("""
                 Image:       \(reference.familiarDescription)

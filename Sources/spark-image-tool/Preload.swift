@@ -36,18 +36,22 @@ struct DaemonOptions: ParsableArguments {
 extension Root {
     struct Preload: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Load images into a Docker daemon (minikube, Docker Desktop, DOCKER_HOST), sending only what it lacks.",
+            abstract: "Load images into a Docker daemon (minikube, Docker Desktop, DOCKER_HOST) or a cluster's containerd nodes (kind, k3d, minikube's containerd runtime), sending only what each lacks.",
             discussion: """
                 Images missing from the local store are pulled into it first (and stay there for the next cluster).
                 Examples:
                   spark-image-tool preload registry.example.com/spark/spark:4.0.1
                   spark-image-tool preload --minikube --profile p spark:4.0.1 spark-py:4.0.1
                   spark-image-tool preload --docker-desktop apache/spark:4.0.1
+                  spark-image-tool preload --kind --cluster dev spark:4.0.1
+                  spark-image-tool preload --containerd /run/k3s/containerd/containerd.sock spark:4.0.1
+                --jobs also bounds the nodes loaded at once.
                 """)
 
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var registry: RegistryOptionGroup
         @OptionGroup var daemon: DaemonOptions
+        @OptionGroup var containerd: ContainerdOptions
         @OptionGroup var output: JSONOutputOptions
 
         @Argument(help: "Images to load.")
@@ -61,8 +65,18 @@ extension Root {
             let store = try storeOptions.open()
             let references = try images.map { try ImageReference(parsing: $0) }
             let renderer = ProgressRenderer.forStandardOutput()
+            let requested = try platform.map { try Platform(parsing: $0) }
+            let log: (@Sendable (String) -> Void)? = registry.verbose ? RegistryOptionGroup.printToStandardError : nil
+            if let found = try Self.containerdNodes(containerd, daemon: daemon, log: log) {
+                let report = try Self.preloadContainerd(references, cluster: found.cluster, nodes: found.nodes, options: containerd, store: store,
+                                                        registry: registry, renderer: renderer, platform: requested)
+                Self.report(report)
+                if let failure = report.failure { throw failure }
+                try document?.write(report)
+                return
+            }
             let preloaded = try Self.preload(references, store: store, daemon: daemon, registry: registry, renderer: renderer,
-                                             platform: try platform.map { try Platform(parsing: $0) })
+                                             platform: requested)
             Self.report(preloaded.summary)
             try document?.write(PreloadReport(preloaded.summary, daemon: preloaded.daemon))
         }

@@ -39,7 +39,10 @@ extension Root {
         @Flag(help: "Push the rebased image; only the new base's layers are uploaded.")
         var push = false
 
+        @OptionGroup var output: JSONOutputOptions
+
         func run() throws {
+            let document = output.begin()
             let store = try storeOptions.open()
             let renderer = ProgressRenderer.forStandardOutput()
             let session = registry.session(store: store, renderer: renderer)
@@ -48,8 +51,13 @@ extension Root {
             let rebased = try Rebase(store: store, settings: LayerSettings(epoch: try sourceDateEpoch()), puller: Puller(session: session))
                 .rebase(source, onto: base, oldBase: oldBase, as: target, platform: try platform.map { try Platform(parsing: $0) } ?? .host)
             print("\(target.familiarDescription)  \(rebased.digest)  rebased onto \(base)")
-            guard push else { return }
-            for result in try Pusher(session: session).push(target, to: [target]) { Push.report(result) }
+            var report = RebaseReport(image: try ImageReport(reference: target, descriptor: rebased, store: store), base: base)
+            if push {
+                let results = try Pusher(session: session).push(target, to: [target])
+                results.forEach(Push.report)
+                report.pushes = results.map(PushReport.init)
+            }
+            try document?.write(report)
         }
     }
 }

@@ -90,18 +90,23 @@ extension Root {
         @Argument(help: "Images in the local store.")
         var images: [String]
 
+        @OptionGroup var output: JSONOutputOptions
+
         func run() throws {
+            let document = output.begin()
             let checker = ImageChecker(store: try storeOptions.open())
             let platform = try platform.map { try Platform(parsing: $0) } ?? .host
-            var failed = false
+            var report = CheckReport(images: [])
             for text in images {
                 let reference = try ImageReference(parsing: text)
                 let found = try checker.check(reference, platform: platform)
                 print(found.isEmpty ? "\(reference.familiarDescription): ok" : "\(reference.familiarDescription):")
                 for finding in found { print("  - \(finding.problem)\n    hint: \(finding.fix)") }
-                failed = failed || !found.isEmpty
+                report.images.append(CheckedImageReport(reference: reference.description, ok: found.isEmpty, findings: found))
             }
-            if failed { throw ExitCode(1) }
+            // Printed also when something is missing, as verify prints its problems.
+            try document?.write(report)
+            if report.images.contains(where: { !$0.ok }) { throw ExitCode(1) }
         }
     }
 

@@ -34,7 +34,7 @@ final class PushFixture {
         let events = Locked<[String]>([])
         self.events = events
         let session = RegistrySession(options: RegistryOptions(certificateDirectories: [], jobs: jobs), store: store) { event in
-            events.update { $0.append(Self.describe(event)) }
+            if let text = Self.describe(event) { events.update { $0.append(text) } }
         }
         pusher = Pusher(session: session)
         ahead = PushAhead(pusher: pusher)
@@ -59,13 +59,14 @@ final class PushFixture {
         try pusher.session.client(for: registry).blobExists(blob.digest, repository: reference.repository)
     }
 
-    private static func describe(_ event: TransferEvent) -> String {
+    private static func describe(_ event: TransferEvent) -> String? {
         switch event {
         case .blobUploaded(let digest, _, _): "uploaded \(digest)"
         case .blobSkipped(let digest, _, _): "skipped \(digest)"
         case .blobMounted(let digest, _, _): "mounted \(digest)"
         case .blobDownloaded(let digest, _, _): "downloaded \(digest)"
         case .manifestPushed(let reference, _): "manifest \(reference)"
+        case .blobProgress: nil
         }
     }
 }

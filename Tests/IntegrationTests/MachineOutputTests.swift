@@ -46,6 +46,29 @@ enum JSONDocs {
     struct Verify: Decodable { var consistent: Bool; var problems: [String] }
     struct IndexEntry: Decodable { var platform: String; var digest: String; var size: Int64; var mediaType: String }
     struct Index: Decodable { var reference: String; var digest: String; var mediaType: String; var size: Int64; var manifests: [IndexEntry] }
+    struct Finding: Decodable { var problem: String; var fix: String }
+    struct CheckedImage: Decodable { var reference: String; var ok: Bool; var findings: [Finding] }
+    struct Check: Decodable { var images: [CheckedImage] }
+    struct HistoryLayer: Decodable { var digest: String; var size: Int64; var mediaType: String; var createdBy: String }
+    struct Inspect: Decodable {
+        var reference: String
+        var manifestDigest: String
+        var mediaType: String
+        var configDigest: String
+        var platform: String
+        var size: Int64
+        var user: String?
+        var workingDir: String?
+        var entrypoint: [String]?
+        var cmd: [String]?
+        var env: [String]
+        var labels: [String: String]
+        var annotations: [String: String]
+        var layers: [HistoryLayer]
+    }
+    struct HistoryEntry: Decodable { var createdBy: String; var created: String?; var layer: Blob? }
+    struct History: Decodable { var reference: String; var history: [HistoryEntry] }
+    struct Rebase: Decodable { var image: Image; var base: String; var pushes: [Push]? }
 
     /// The whole of stdout must be the one document.
     static func decode<T: Decodable>(_ type: T.Type, _ result: CommandResult) throws -> T {
@@ -248,6 +271,52 @@ struct MachineOutputTests {
                 #expect(result.stderr.contains(hint), "\(result)")
                 #expect(!result.stderr.contains("uncorrupted"), "not an archive problem: \(result)")
             }
+        }
+    }
+
+    /// check, inspect, history and rebase: one document each, compared with skopeo's reading of
+    /// the saved image.
+    @Test func checkInspectHistoryAndRebaseJSON() throws {
+        try Built.with { built in
+            let image = "localhost:5000/spark/spark:1"
+            try built.tool.build(home: built.spark.home, base: built.base, tag: "1")
+            let check = try built.tool.run(["check", image, "--json"])
+            #expect(check.status == 1, "the busybox base has no java: \(check)")
+            let checked = try JSONDocs.decode(JSONDocs.Check.self, check)
+            #expect(checked.images.map(\.reference) == [image] && checked.images.allSatisfy { !$0.ok }, "\(checked)")
+            #expect(checked.images.first?.findings.contains { $0.problem.contains("no java on PATH") && !$0.fix.isEmpty } == true, "\(checked)")
+
+            let archive = built.dir.appending(path: "image.tar")
+            try built.tool.run(["save", image, "--format", "oci-archive", "-o", archive.path]).check()
+            let raw = try Command.run("skopeo", ["inspect", "--raw", "oci-archive:\(archive.path)"]).check()
+            let manifest = try JSONSerialization.jsonObject(with: raw.stdoutData) as! [String: Any]
+            let config = try JSONSerialization.jsonObject(with: try Command.run("skopeo", ["inspect", "--config", "oci-archive:\(archive.path)"]).check().stdoutData) as! [String: Any]
+            let run = config["config"] as? [String: Any] ?? [:]
+            let layers = (manifest["layers"] as! [[String: Any]]).map { $0["digest"] as! String }
+            let history = (config["history"] as! [[String: Any]]).map { $0["created_by"] as? String ?? "" }
+
+            let inspect = try JSONDocs.decode(JSONDocs.Inspect.self, try built.tool.run(["inspect", image, "--json"]).check())
+            let sha = try Command.run("sha256sum", stdin: raw.stdoutData).check()
+            #expect(inspect.manifestDigest == "sha256:" + sha.stdout.prefix(64))
+            #expect(inspect.configDigest == (manifest["config"] as? [String: Any])?["digest"] as? String)
+            #expect(inspect.layers.map(\.digest) == layers && inspect.layers.allSatisfy { !$0.createdBy.isEmpty }, "\(inspect)")
+            #expect(inspect.user == run["User"] as? String && inspect.env == run["Env"] as? [String] && inspect.entrypoint == run["Entrypoint"] as? [String])
+            #expect(inspect.annotations == manifest["annotations"] as? [String: String], "\(inspect)")
+            #expect(inspect.platform == "\(config["os"] as! String)/\(config["architecture"] as! String)")
+
+            let stepwise = try JSONDocs.decode(JSONDocs.History.self, try built.tool.run(["history", image, "--json"]).check())
+            #expect(stepwise.history.map(\.createdBy) == history, "oldest first, as the config lists them")
+            #expect(stepwise.history.compactMap(\.layer?.digest) == layers)
+
+            let patched = built.dir.appending(path: "patched.tar")
+            try RebaseTests.addPackage(to: built.base, at: patched, staging: built.dir.appending(path: "patched"))
+            let rebase = try built.tool.run(["rebase", image, "--base", "rootfs:\(patched.path)", "--old-base", "rootfs:\(built.base.path)",
+                                             "--tag", "2", "--json"]).check()
+            let rebased = try JSONDocs.decode(JSONDocs.Rebase.self, rebase)
+            let after = try JSONDocs.decode(JSONDocs.Inspect.self, try built.tool.run(["inspect", "localhost:5000/spark/spark:2", "--json"]).check())
+            #expect(rebased.image.reference == "localhost:5000/spark/spark:2" && rebased.image.digest == after.manifestDigest, "\(rebased)")
+            #expect(rebased.base == "rootfs:\(patched.path)" && rebased.pushes == nil)
+            #expect(Array(rebased.image.platforms[0].layers.map(\.digest).dropFirst()) == Array(layers.dropFirst()), "the Spark layers stay")
         }
     }
 

@@ -67,6 +67,45 @@ struct SnapshotTests {
         }
     }
 
+    /// The layer as a registry serves it: gzip-compressed, its diff_id the digest of the tar
+    /// inside, which the snapshot checks in the same pass that unpacks it.
+    static func gzipLayer(of plain: Descriptor, in store: Store, padding: Int = 0) throws -> Descriptor {
+        let tar = try [UInt8](Data(contentsOf: URL(fileURLWithPath: store.blobPath(plain.digest)))) + [UInt8](repeating: 0, count: padding)
+        let script = "import gzip, sys; sys.stdout.buffer.write(gzip.compress(sys.stdin.buffer.read()))"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        let input = Pipe(), output = Pipe()
+        (process.standardInput, process.standardOutput) = (input, output)
+        try process.run()
+        try input.fileHandleForWriting.write(contentsOf: Data(tar))
+        try input.fileHandleForWriting.close()
+        let bytes = [UInt8](output.fileHandleForReading.readDataToEndOfFile())
+        process.waitUntilExit()
+        return Descriptor(mediaType: MediaType.ociLayerGzip, digest: try store.putBlob(bytes), size: Int64(bytes.count))
+    }
+
+    @Test func aGzipLayerIsCheckedAgainstTheDigestOfItsTar() throws {
+        try withStore { store in
+            let plain = try Self.layer(in: store)
+            let path = try store.snapshot(of: try Self.gzipLayer(of: plain, in: store), diffID: plain.digest, mode: .root)
+            #expect(FileManager.default.contents(atPath: "\(path)/opt/new") == Data("n".utf8))
+        }
+    }
+
+    /// Trailing zeros after the end-of-archive blocks change the diff_id: a layer that differs
+    /// from the one its config names only there is refused too, and leaves nothing behind.
+    @Test(arguments: [512, 10240])
+    func aGzipLayerThatIsNotItsDiffIDLeavesNoSnapshot(padding: Int) throws {
+        try withStore { store in
+            let plain = try Self.layer(in: store)
+            let lying = try Self.gzipLayer(of: plain, in: store, padding: padding)
+            #expect(throws: StoreError.self) { try store.snapshot(of: lying, diffID: plain.digest, mode: .root) }
+            #expect(!FileManager.default.fileExists(atPath: store.snapshotPath(plain.digest)))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(store.root)/ingest").isEmpty, "the temporary snapshot is removed")
+        }
+    }
+
     @Test func gcKeepsOnlySnapshotsOfTaggedImages() throws {
         try withStore { store in
             let layer = try Self.layer(in: store)

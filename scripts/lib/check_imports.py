@@ -13,7 +13,7 @@ def declared(target):
     names = set()
     for dep in target["dependencies"]:
         kind, value = next(iter(dep.items()))
-        names.add(value[0])
+        names.add(value[0].replace("-", "_"))  # spark-image-tool is imported as spark_image_tool
     return names
 
 def header_imports(lines):

@@ -11,3 +11,6 @@ static const unsigned int carchive_iflnk = AE_IFLNK;
 static const unsigned int carchive_ifchr = AE_IFCHR;
 static const unsigned int carchive_ifblk = AE_IFBLK;
 static const unsigned int carchive_ififo = AE_IFIFO;
+
+// Starts writing back a file range without waiting for it (sync_file_range, SYNC_FILE_RANGE_WRITE).
+int carchive_start_writeback(int fd, long long offset, long long length);

@@ -1,0 +1,196 @@
+import DockerEngine
+import Foundation
+import ImageFormats
+import OCI
+import Store
+import Support
+
+/// What happened on one containerd node.
+public struct ContainerdNodeResult: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        /// The node had this manifest under this name.
+        case skipped
+        /// The node had the manifest under another name: only a tag was added.
+        case tagged
+        /// Imported from an archive that left out the blobs the node's content store had.
+        case imported(blobsSent: Int, blobsTotal: Int)
+    }
+
+    public struct Image: Sendable {
+        public var reference: ImageReference
+        public var manifest: Digest
+        public var outcome: Outcome
+    }
+
+    public var node: String
+    public var platform: Platform?
+    public var images: [Image]
+    /// Bytes of archive sent to this node.
+    public var bytesSent: Int64
+    /// Why this node failed (the others go on); nil when it has every image.
+    public var failure: String?
+}
+
+/// Loads images from the store into containerd nodes (kind, k3d, minikube's containerd
+/// runtime, a containerd socket), each through its `ContainerdTransport`, all nodes at once.
+/// Per node: nothing when it has the manifest under the name, a tag when it has the manifest
+/// under another name, else one OCI archive of the node's platform that leaves out every blob its
+/// content store lists, imported and unpacked by the node's own `ctr`, then checked.
+public struct ContainerdPreloader: Sendable {
+    public let store: Store
+    public let puller: (any ImageFetching)?
+    /// Kubernetes (the CRI plugin) sees only `k8s.io`.
+    public let namespace: String
+    public let snapshotter: String
+    public let log: (@Sendable (String) -> Void)?
+
+    public static let kubernetesNamespace = "k8s.io"
+
+    /// A containerd (by UUID and namespace) → it needs full archives: an import without the
+    /// blobs it had listed failed because one of them vanished (its garbage collector, say).
+    static let fullArchivesOnly = CacheShelf<Bool>("preload-containerd-full-archives", lifetime: .kept)
+
+    public init(store: Store, puller: (any ImageFetching)?, namespace: String = kubernetesNamespace,
+                snapshotter: String = "overlayfs", log: (@Sendable (String) -> Void)? = nil) {
+        self.store = store
+        self.puller = puller
+        self.namespace = namespace
+        self.snapshotter = snapshotter
+        self.log = log
+    }
+
+    /// Preloads `references` into every node, `jobs` nodes at a time. A node that fails does not
+    /// stop the others: its result carries the failure.
+    public func preload(_ references: [ImageReference], into nodes: [any ContainerdTransport], platform requested: Platform?,
+                        jobs: Int) -> [ContainerdNodeResult] {
+        let results = Locked<[String: ContainerdNodeResult]>([:])
+        // Each node's images come from the store; a pull into it must not race another node's.
+        let supply = Locked<Void>(())
+        try? concurrently(nodes, width: jobs) { node in
+            var result = ContainerdNodeResult(node: node.node, images: [], bytesSent: 0)
+            do {
+                try self.preload(references, into: node, requested: requested, supply: supply, result: &result)
+            } catch {
+                result.failure = "\(error)"
+            }
+            let finished = result
+            results.update { $0[node.node] = finished }
+        }
+        return nodes.compactMap { results.value[$0.node] }
+    }
+
+    private func preload(_ references: [ImageReference], into node: any ContainerdTransport, requested: Platform?,
+                         supply: Locked<Void>, result: inout ContainerdNodeResult) throws {
+        let session = NodeSession(node: node, namespace: namespace, snapshotter: snapshotter)
+        let platform = try session.platform(requested: requested)
+        result.platform = platform
+        let images = try supply.update { _ in try references.map { try image($0, for: platform, node: node.node) } }
+        let listed = try session.images()
+        var toImport: [(ImageReference, StoredImage)] = []
+        for (reference, image) in zip(references, images) {
+            let digest = image.manifestDescriptor.digest
+            if listed.contains(where: { $0.name == reference.description && $0.digest == digest && $0.isReady }) {
+                result.images.append(.init(reference: reference, manifest: digest, outcome: .skipped))
+            } else if let source = listed.first(where: { $0.digest == digest && $0.isReady }) {
+                try session.tag(source.name, as: reference.description)
+                result.images.append(.init(reference: reference, manifest: digest, outcome: .tagged))
+            } else {
+                toImport.append((reference, image))
+            }
+        }
+        if !toImport.isEmpty {
+            let (outcomes, bytes) = try importImages(toImport, session: session, platform: platform)
+            result.bytesSent = bytes
+            result.images += zip(toImport, outcomes).map { .init(reference: $0.0, manifest: $0.1.manifestDescriptor.digest, outcome: $1) }
+        }
+        // Skipped images were read from `images check` just now; what changed is read back.
+        if result.images.contains(where: { $0.outcome != .skipped }) {
+            try session.verify(result.images.map { ($0.reference.description, $0.manifest) })
+        }
+    }
+
+    /// The image for the node's platform: a stored image of another platform is refused by name
+    /// rather than pulled over it.
+    private func image(_ reference: ImageReference, for platform: Platform, node: String) throws -> StoredImage {
+        if let descriptor = try store.resolve(reference) {
+            let image: StoredImage
+            do { image = try store.image(descriptor, platform: platform) } catch {
+                throw Self.wrongPlatform(reference, platform: platform, node: node, detail: "\(error)")
+            }
+            guard platform.matches(image.config.platform) else {
+                throw Self.wrongPlatform(reference, platform: platform, node: node, detail: "it is \(image.config.platform)")
+            }
+            return image
+        }
+        return try StoredOrPulled(store: store, puller: puller, log: log).image(reference, platform: platform)
+    }
+
+    private static func wrongPlatform(_ reference: ImageReference, platform: Platform, node: String, detail: String) -> PreloadError {
+        PreloadError("node \(node) runs \(platform), and the stored \(reference.familiarDescription) has no \(platform) image (\(detail))",
+                     hint: "build it for \(platform) (build --platform \(platform)), or preload into nodes of its platform")
+    }
+
+    /// One archive for the images; a delta first unless this containerd is known to need the full
+    /// archive, and the full archive when the delta failed on a blob the node had listed. A failed
+    /// import leaves no incomplete image behind.
+    private func importImages(_ images: [(ImageReference, StoredImage)], session: NodeSession,
+                              platform: Platform) throws -> ([ContainerdNodeResult.Outcome], Int64) {
+        do {
+            return try importDeltaOrFull(images, session: session, platform: platform)
+        } catch let failure as ImportFailure {
+            try? session.removeIncomplete(images.map { $0.0.description })
+            throw PreloadError("node \(session.node.node): ctr images import failed (exit \(failure.exitCode)): \(failure.stderr)",
+                               hint: "containerd's message above says why; the node keeps no half-imported image")
+        }
+    }
+
+    private func importDeltaOrFull(_ images: [(ImageReference, StoredImage)], session: NodeSession,
+                                   platform: Platform) throws -> ([ContainerdNodeResult.Outcome], Int64) {
+        let key = SHA256Hex.of("containerd-\(try session.identity())-\(namespace)")
+        let present = store.cached(Self.fullArchivesOnly, key: key) == true ? [] : try session.contentDigests()
+        let omitted = Set(images.flatMap { Self.blobs(of: $0.1) }.map(\.digest)).intersection(present)
+        do {
+            let bytes = try send(images.map(\.0), to: session, platform: platform, omitting: omitted)
+            return (Self.outcomes(images, omitted: omitted), bytes)
+        } catch let failure as ImportFailure where !omitted.isEmpty && failure.lacksContent {
+            try session.removeIncomplete(images.map { $0.0.description })
+            log?("\(session.node.node): a blob it listed is gone (\(failure.stderr)); sending the full archive, and always will to this containerd")
+            try? store.remember(true, on: Self.fullArchivesOnly, key: key)
+            let bytes = try send(images.map(\.0), to: session, platform: platform, omitting: [])
+            return (Self.outcomes(images, omitted: []), bytes)
+        }
+    }
+
+    /// What an archive of one image holds: its manifest, config and layers.
+    private static func blobs(of image: StoredImage) -> [Descriptor] {
+        [image.manifestDescriptor, image.manifest.config] + image.manifest.layers
+    }
+
+    private static func outcomes(_ images: [(ImageReference, StoredImage)], omitted: Set<Digest>) -> [ContainerdNodeResult.Outcome] {
+        images.map { _, image in
+            let blobs = Self.blobs(of: image)
+            return .imported(blobsSent: blobs.count(where: { !omitted.contains($0.digest) }), blobsTotal: blobs.count)
+        }
+    }
+
+    private func send(_ references: [ImageReference], to session: NodeSession, platform: Platform, omitting: Set<Digest>) throws -> Int64 {
+        let store = self.store
+        let producer: EngineClient.InputProducer = { write in
+            try withoutActuallyEscaping(write) { write in
+                try ArchiveDestination(store: store, format: .ociArchive).write(
+                    references, into: ClosureSink(write), platform: platform, omitting: omitting, onePlatform: true)
+            }
+        }
+        return try session.importArchive(producer, platform: platform)
+    }
+}
+
+/// `ctr images import` said no.
+struct ImportFailure: Error {
+    var exitCode: Int
+    var stderr: String
+
+    /// containerd 1.6: `ctr: content digest sha256:…: not found` for a blob neither in the archive
+    /// nor in the content store.
+    var lacksContent: Bool { stderr.contains("content digest") && stderr.contains("not found") }
+}
