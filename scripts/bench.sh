@@ -28,6 +28,8 @@ repo="$(cd "$here/.." && pwd)"
 . "$here/lib/bench/daemon.sh"
 # shellcheck source=lib/bench/kind.sh
 . "$here/lib/bench/kind.sh"
+# shellcheck source=lib/bench/containerd.sh
+. "$here/lib/bench/containerd.sh"
 # shellcheck source=lib/spark-inputs.sh
 . "$here/lib/spark-inputs.sh"
 
@@ -72,7 +74,7 @@ die() { echo "bench: ERROR: $*" >&2; exit 1; }
 # ---------------------------------------------------------------------------------------------
 log "bootstrap (Debian packages)"
 "$repo/scripts/bootstrap.sh"
-for c in /usr/bin/time bc jq pigz skopeo dockerd /usr/bin/docker python3; do
+for c in /usr/bin/time bc jq pigz skopeo dockerd /usr/bin/docker python3 containerd ctr; do
   command -v "$c" >/dev/null || die "$c is missing after bootstrap"
 done
 
@@ -85,6 +87,7 @@ cleanup() {
   bench_daemon_stop_all
   [ -z "${shm_work:-}" ] || rm -rf "$shm_work"
   bench_kind_stop
+  bench_containerd_stop_all
   [ -f "$services_env" ] && SIT_SERVICES_ENV="$services_env" "$repo/scripts/services.sh" stop >/dev/null 2>&1
   if [ "$keep" = 1 ]; then
     echo "bench: kept $BENCH_WORK" >&2
@@ -317,7 +320,7 @@ done
 fi
 
 if want pull; then
-log "7) docker pull into an empty daemon: split jars (the default) vs the jars in one layer"
+log "7) docker pull and ctr pull into an empty daemon: split jars (the default) vs the jars in one layer"
 unsplit_repo="$REG/unsplit-ours"
 ours "$BENCH_WORK/stores/unsplit" build --spark-home "$dist" -r "$unsplit_repo" -t 1 --base "$BASE" --no-split-layers --push \
   >"$logs/unsplit.build.log" 2>&1 || { tail "$logs/unsplit.build.log" >&2; die "build --no-split-layers failed"; }
@@ -331,6 +334,10 @@ for i in $(seq 1 "$runs"); do
     ph="$(bench_daemon_start "pull-$variant-$i")"
     measure pull "$variant" "$i" /usr/bin/docker -H "$ph" pull "$ref"
     bench_daemon_stop "pull-$variant-$i"
+    # What a kind node's containerd does for a pod: fetch, then unpack into overlayfs snapshots.
+    sock="$(bench_containerd_start "pull-ctr-$variant-$i")"
+    measure pull-ctr "$variant" "$i" ctr --address "$sock" -n k8s.io images pull --plain-http "$ref"
+    bench_containerd_stop "pull-ctr-$variant-$i"
   done
 done
 fi

@@ -14,10 +14,13 @@
 #                     a layer; `verify` passes and the digest is a clean pull's
 #   kill-build, kill-push, kill-pull, kill-preload, kill-gc
 #                     the tool killed -9 at a random moment, then the same command again: it
-#                     succeeds, `verify` passes, the result equals an uninterrupted run's
+#                     succeeds, `verify` passes, the result equals an uninterrupted run's; a
+#                     build starts from a store holding the imported base, untagged (importing it
+#                     is most of a cold build and the same every round; disk-full interrupts it)
 #   disk-full         a build into a store on a small tmpfs: a "no space" error naming the store,
 #                     `verify` passes, nothing half-written under a blob's final name
 #   concurrency       two builds and a gc on one store at once, 2 x RUNS rounds: every tag valid
+#                     (each round on a fresh copy of the store holding only the untagged base)
 #   lie-size, lie-digest, lie-redirect, lie-range
 #                     a registry that lies (a longer body than the descriptor, a flipped byte, a
 #                     redirect to another host whose 401 names an http:// realm, a chunked upload
@@ -31,9 +34,10 @@
 # Not part of .ci/run (it takes long); the quick cases are Swift tests (Tests/IntegrationTests/
 # FaultTests.swift).
 #
-# Environment: FAULTS_RUNS, FAULTS_CONFIG (debug|release, default debug), FAULTS_KEEP=1 (keep the
-# work dir), FAULTS_WORK_PARENT (default /tmp), FAULTS_SEED (for $RANDOM, default: the PID),
-# SPARK_DISTS_CACHE (see fetch-spark.sh).
+# Environment: FAULTS_RUNS, FAULTS_CONFIG (debug|release, default debug), FAULTS_TOOL (a built
+# spark-image-tool to use instead of building one: a copy out of .build stays the same during a
+# long run), FAULTS_KEEP=1 (keep the work dir), FAULTS_WORK_PARENT (default /tmp), FAULTS_SEED
+# (for $RANDOM, default: the PID), SPARK_DISTS_CACHE (see fetch-spark.sh).
 set -euo pipefail
 # The whole script is one compound command, so bash has read all of it before it runs any of it:
 # editing the file during a (long) run cannot change what the run does.
@@ -101,10 +105,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log "building spark-image-tool ($CONFIG)"
-(cd "$repo" && swift build -c "$CONFIG" --product spark-image-tool >"$logs/swift-build.log" 2>&1) \
-  || { tail -n 30 "$logs/swift-build.log" >&2; die "swift build failed"; }
-TOOL="$(cd "$repo" && swift build -c "$CONFIG" --show-bin-path)/spark-image-tool"
+if [ -n "${FAULTS_TOOL:-}" ]; then
+  # A binary of its own, so that rebuilding the checkout during a long run cannot change it.
+  TOOL="$(cd "$(dirname "$FAULTS_TOOL")" && pwd)/$(basename "$FAULTS_TOOL")"
+  [ -x "$TOOL" ] || die "FAULTS_TOOL=$FAULTS_TOOL is not an executable"
+else
+  log "building spark-image-tool ($CONFIG)"
+  (cd "$repo" && swift build -c "$CONFIG" --product spark-image-tool >"$logs/swift-build.log" 2>&1) \
+    || { tail -n 30 "$logs/swift-build.log" >&2; die "swift build failed"; }
+  TOOL="$(cd "$repo" && swift build -c "$CONFIG" --show-bin-path)/spark-image-tool"
+fi
 
 spark_inputs_use_shared_cache
 log "Spark 4.3.0 (fetch-spark.sh) and the Java base (make-base-image.sh)"
@@ -351,6 +361,25 @@ verified_store() { sit "$1" verify >>"$logs/verify.log" 2>&1; }
 
 kill_store="$WORK/kill-store"
 fresh_kill_store() { rm -rf "$kill_store"; }
+
+# Importing the base is most of a cold build and the same every time, so the build rounds (kill-build,
+# concurrency) start from a hard-linked copy of a store that holds only the imported base, untagged
+# (a gc may remove it under a build). Made once; warm_build_seconds is a build's time from it.
+base_seed="$WORK/base-seed"
+warm_build_seconds=""
+prepare_base_seed() {
+  [ -z "$warm_build_seconds" ] || return 0
+  printf 'FROM base\n' >"$WORK/base.Dockerfile"
+  sit "$base_seed" build --spark-home "$dist" -f "$WORK/base.Dockerfile" -r "$REG/base-seed" -t 1 --base "rootfs:$base_tar" \
+    >"$logs/base-seed.log" 2>&1 && sit "$base_seed" rmi "$REG/base-seed/spark:1" >>"$logs/base-seed.log" 2>&1 || return 1
+  copy_store "$base_seed" "$kill_store"
+  local t0=$SECONDS
+  # shellcheck disable=SC2046
+  sit "$kill_store" build $(build_args "$REPO" 4.3.0) >>"$logs/base-seed.log" 2>&1 || return 1
+  warm_build_seconds=$(( $(elapsed_since "$t0") + 1 ))
+  log "a build from the store holding the base: ${warm_build_seconds}s"
+}
+seeded_kill_store() { copy_store "$base_seed" "$kill_store"; }
 # shellcheck disable=SC2046
 kill_build_cmd() { tool_cmd "$1" "$2" "$kill_store" build $(build_args "$REPO" 4.3.0); }
 # Prints the bytes lost in STORE; succeeds when it verifies and tags IMAGE as DIGEST.
@@ -403,7 +432,10 @@ prepare_gc_seed() {
   ls "$kill_store/blobs/sha256" >"$gc_kept"
 }
 
-scenario_kill_build() { kill_then_again kill-build "$build_seconds" fresh_kill_store kill_build_cmd kill_build_check; }
+scenario_kill_build() {
+  prepare_base_seed || { note="could not prepare the store holding the base: $(first_error "$logs/base-seed.log")"; return 1; }
+  kill_then_again kill-build "$warm_build_seconds" seeded_kill_store kill_build_cmd kill_build_check
+}
 scenario_kill_push() { kill_then_again kill-push "$push_seconds" registry_wipe kill_push_cmd kill_push_check; }
 scenario_kill_pull() { ensure_pushed; kill_then_again kill-pull "$pull_seconds" fresh_kill_store kill_pull_cmd kill_pull_check; }
 scenario_kill_preload() {
@@ -446,19 +478,19 @@ scenario_disk_full() {
 }
 
 scenario_concurrency() {
-  local i store a b g ra rb rg ok l t
+  local i store a b g ra rb rg ok l
+  prepare_base_seed || { note="could not prepare the store holding the base: $(first_error "$logs/base-seed.log")"; return 1; }
   store="$WORK/concurrent-store"
-  copy_store "$ref_store" "$store"
   for ((i = 1; i <= 2 * RUNS; i++)); do
     budget_left || { note="stopped by the time limit"; break; }
-    # Nothing to reuse: both builds write every blob while gc runs.
-    for t in a b 4.3.0; do sit "$store" rmi "$REPO/spark:$t" >/dev/null 2>&1 || true; done
-    sit "$store" gc >/dev/null 2>&1 || true
+    # Only the untagged base to reuse: both builds write every other blob while gc runs (and
+    # may remove the base).
+    copy_store "$base_seed" "$store"
     # shellcheck disable=SC2046
     { sit "$store" build $(build_args "$REPO" a) >"$logs/concurrency.$i.a.log" 2>&1 & a=$!; }
     # shellcheck disable=SC2046
     { sit "$store" build $(build_args "$REPO" b) >"$logs/concurrency.$i.b.log" 2>&1 & b=$!; }
-    sleep "$(rand_delay "$build_seconds")"
+    sleep "$(rand_delay "$warm_build_seconds")"
     { sit "$store" gc >"$logs/concurrency.$i.gc.log" 2>&1 & g=$!; }
     ra=0 rb=0 rg=0
     wait "$a" || ra=$?

@@ -5,9 +5,10 @@ import Support
 /// Reads a gzip file decompressed, member after member, through ISA-L: reading a base image's
 /// tar headers means inflating all of it, and ISA-L does that about twice as fast as zlib.
 /// Owns the file descriptor and the inflate state. Bytes after the last member that do not start
-/// another member are ignored, as gzip and libarchive do.
-final class GzipFileReader {
-    let path: String
+/// another member are ignored, as gzip and libarchive do. Preload streams layers through it, so
+/// that the daemon inflates nothing.
+public final class GzipFileReader {
+    public let path: String
     private let fd: Int32
     private let state: UnsafeMutablePointer<inflate_state>
     private var input = [UInt8](repeating: 0, count: 1 << 20)
@@ -23,7 +24,7 @@ final class GzipFileReader {
         return (try? handle.read(upToCount: 2)) == Data([0x1f, 0x8b])
     }
 
-    init(path: String) throws {
+    public init(path: String) throws {
         self.path = path
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ArchiveError(path: path, "cannot open: \(errnoDescription())") }
@@ -37,6 +38,17 @@ final class GzipFileReader {
     deinit {
         cisal_inflate_free(state)
         close(fd)
+    }
+
+    /// Hands the decompressed bytes to `body` in chunks of up to 1 MiB, as RawFileReader does
+    /// the raw ones.
+    public func forEachChunk(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = try buffer.withUnsafeMutableBytes { try read(into: $0) }
+            if count == 0 { return }
+            try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+        }
     }
 
     /// Fills `output` with decompressed bytes; returns 0 at the end of the last member.

@@ -8,13 +8,16 @@ import Support
 public final class TarReader {
     public let path: String
     private let archive: OpaquePointer
-    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    /// Made by the first `readData(_:)` (readers that list headers need none) and not zeroed:
+    /// a zero-filled megabyte per reader cost more than reading a small archive.
+    private var dataBuffer: UnsafeMutableRawBufferPointer?
     /// The decompressed bytes, when we feed libarchive ourselves (gzip, or hashing).
     private var stream: (any DecompressedStream)?
     /// SHA-256 of every byte `stream` gave, with `hashingStream`.
     private var hasher: SHA256?
-    /// Handed to libarchive by pointer, so it lives outside Swift's copy-on-write storage.
-    private let inflated = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    /// Where `stream` decompresses to, made on its first read. Handed to libarchive by pointer,
+    /// so it lives outside Swift's copy-on-write storage.
+    private var inflated: UnsafeMutableRawBufferPointer?
     private var streamError: ArchiveError?
     /// The bytes of an in-memory archive: libarchive reads them by pointer until deinit.
     private let memory: UnsafeMutableRawBufferPointer?
@@ -74,7 +77,7 @@ public final class TarReader {
     private func readNext(_ buffer: UnsafeMutablePointer<UnsafeRawPointer?>) -> Int {
         do {
             let count = try readStream()
-            buffer.pointee = UnsafeRawPointer(inflated.baseAddress)
+            buffer.pointee = UnsafeRawPointer(inflated!.baseAddress)
             return count
         } catch {
             streamError = error as? ArchiveError ?? ArchiveError(path: path, "\(error)")
@@ -84,8 +87,10 @@ public final class TarReader {
 
     /// The next chunk of the decompressed stream into `inflated`, hashed when asked.
     private func readStream() throws -> Int {
-        let count = try stream!.read(into: inflated)
-        hasher?.update(bufferPointer: UnsafeRawBufferPointer(rebasing: inflated[..<count]))
+        let target = inflated ?? .allocate(byteCount: 1 << 20, alignment: 16)
+        inflated = target
+        let count = try stream!.read(into: target)
+        hasher?.update(bufferPointer: UnsafeRawBufferPointer(rebasing: target[..<count]))
         return count
     }
 
@@ -125,7 +130,8 @@ public final class TarReader {
 
     deinit {
         archive_read_free(archive)
-        inflated.deallocate()
+        inflated?.deallocate()
+        dataBuffer?.deallocate()
         memory?.deallocate()
     }
 
@@ -142,11 +148,14 @@ public final class TarReader {
 
     /// Streams the current entry's data.
     public func readData(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let buffer = dataBuffer ?? .allocate(byteCount: 1 << 20, alignment: 16)
+        dataBuffer = buffer
         while true {
-            let count = buffer.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress, $0.count) }
+            let count = archive_read_data(archive, buffer.baseAddress, buffer.count)
             if count == 0 { return }
             guard count > 0 else { throw failure("corrupt or truncated archive") }
-            try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            // Only the bytes libarchive just wrote.
+            try body(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
         }
     }
 

@@ -52,7 +52,7 @@ struct DirectoryIndex: Sendable {
         var held = true
         for case .scanning(let scan) in baseLayers {
             let (listing, answersHeld) = try scan.finish()
-            try store.rememberDirectories(listing, ofLayer: scan.digest)
+            try store.rememberListing(listing, ofLayer: scan.digest)
             held = held && answersHeld
         }
         guard held else { throw ScanOrderMiss() }

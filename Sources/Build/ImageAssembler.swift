@@ -35,6 +35,17 @@ struct ImageAssembler: Sendable {
     }
 
     mutating func apply(_ action: Action, createdBy: String) {
+        configure(action)
+        addEmptyLayer(createdBy: createdBy)
+    }
+
+    /// An instruction that also wrote a layer (WORKDIR making its directory): one history entry.
+    mutating func apply(_ action: Action, createdBy: String, layer: CachedLayer, mediaType: String) {
+        configure(action)
+        addLayer(layer, createdBy: createdBy, mediaType: mediaType)
+    }
+
+    private mutating func configure(_ action: Action) {
         var container = config.config ?? ContainerConfig()
         switch action {
         case .env(let pairs):
@@ -78,7 +89,6 @@ struct ImageAssembler: Sendable {
         case .copy, .run: break
         }
         config.config = container
-        addEmptyLayer(createdBy: createdBy)
     }
 
     mutating func addLayer(_ layer: CachedLayer, createdBy: String, mediaType: String) {

@@ -31,7 +31,7 @@ extension StageRun {
             let (layers, diffIDs) = (image.layers, image.config.rootfs.diffIDs)
             layerCount += 1
             let result = try runner.build(step, parentDiffIDs: diffIDs, line: line, description: createdBy, id: layerCount) {
-                let inputs = try runInputs(step, layers: layers, diffIDs: diffIDs, mode: environment.snapshotMode, built: built)
+                let inputs = try runInputs(step, layers: layers, diffIDs: diffIDs, environment: environment, built: built)
                 onMiss()
                 return inputs
             }
@@ -44,13 +44,16 @@ extension StageRun {
         }
     }
 
-    private func runInputs(_ step: RunStep, layers: [Descriptor], diffIDs: [Digest], mode: SnapshotMode, built: [ImageAssembler]) throws -> RunInputs {
+    private func runInputs(_ step: RunStep, layers: [Descriptor], diffIDs: [Digest], environment: RunEnvironment, built: [ImageAssembler]) throws -> RunInputs {
         guard !layers.isEmpty, layers.count == diffIDs.count else {
             throw BuildError("RUN needs a base image with files (a shell at least); this stage has none", hint: "start the stage FROM an image, not scratch")
         }
+        let owners = SubordinateOwners(environment.rootless)
         var lowerDirs: [String] = []
         for (layer, diffID) in zip(layers, diffIDs) {
-            lowerDirs.insert(try reportedSnapshot(of: layer, diffID: diffID, mode: mode), at: 0)
+            let snapshot = try reportedSnapshot(of: layer, diffID: diffID, mode: environment.snapshotMode)
+            try owners?.own(snapshot: snapshot, of: layer, store: builder.store)
+            lowerDirs.insert(snapshot, at: 0)
         }
         var inputs = RunInputs(lowerDirs: lowerDirs, users: UserDatabase.of(snapshots: lowerDirs))
         for case .bind(let bind) in step.mounts {
@@ -107,10 +110,11 @@ extension StageRun {
         return disk
     }
 
-    /// `COPY --chown`: numbers as they are; names through the image's /etc/passwd and /etc/group.
-    func copyOwner(_ chown: String?, layers: [Descriptor]) throws -> (uid: Int, gid: Int)? {
+    /// `COPY --chown` (and WORKDIR's owner): numbers as they are; names through the image's
+    /// /etc/passwd and /etc/group.
+    func copyOwner(_ chown: String?, layers: [Descriptor], what: String? = nil) throws -> (uid: Int, gid: Int)? {
         guard let chown, !UserDatabase.isNumeric(chown) else { return try CopyPlanner.owner(chown) }
-        return try UserDatabase.of(layers, store: builder.store).resolve(chown, what: "COPY --chown=\(chown)")
+        return try UserDatabase.of(layers, store: builder.store).resolve(chown, what: what ?? "COPY --chown=\(chown)")
     }
 }
 

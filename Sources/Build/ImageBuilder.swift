@@ -187,6 +187,13 @@ struct StageRun {
                 finished()
                 continue
             }
+            if case .workdir(let path) = step.action {
+                if directories == nil { directories = DirectoryIndex(layers: image.layers, store: builder.store) }
+                do { try buildWorkdir(path, createdBy: step.createdBy, image: &image, directories: &directories!) } catch let error as BuildError {
+                    throw error.at(request.dockerfileName, line: step.line)
+                }
+                continue
+            }
             guard case .copy(let copy) = step.action else {
                 image.apply(step.action, createdBy: step.createdBy)
                 continue

@@ -21,6 +21,8 @@ final class LayerListingScan: @unchecked Sendable {
     let digest: Digest
     private let condition = NSCondition()
     private var listing: Listing = [:]
+    /// Every path but directories, for the layer's full listing (image checks read it too).
+    private var nonDirectories: [String] = []
     /// The last path read, as components; nil before the first.
     private var position: [Substring]?
     private var done = false
@@ -45,28 +47,32 @@ final class LayerListingScan: @unchecked Sendable {
     }
 
     /// Waits for the end of the scan: the complete listing, and whether every early answer holds.
-    func finish() throws -> (listing: Listing, answersHeld: Bool) {
+    func finish() throws -> (listing: LayerListing, answersHeld: Bool) {
         condition.lock()
         defer { condition.unlock() }
         while !done { condition.wait() }
         if let failure { throw failure }
-        return (listing, answers.allSatisfy { path, info in listing[path] == info })
+        return (LayerListing(directoriesAndSymlinks: listing, nonDirectories: nonDirectories),
+                answers.allSatisfy { path, info in listing[path] == info })
     }
 
     private func scan(_ path: String) {
         do {
             let reader = try TarReader(path: path)
             var batch: [(String, PathInfo)] = []
+            var files: [String] = []
             var last = ""
             var count = 0
             while let entry = try reader.next() {
                 last = ImagePath.relative(entry.path)
                 count += 1
-                if let info = PathInfo(entry) { batch.append((last, info)) }
+                let info = PathInfo(entry)
+                if let info { batch.append((last, info)) }
+                if info?.isSymlink != false { files.append(last) }
                 // Publishing every few hundred entries keeps the lock out of the way.
                 if count % 256 == 0 { publish(&batch, position: last) }
             }
-            publish(&batch, position: last, done: true)
+            publish(&batch, position: last, done: true, nonDirectories: files)
         } catch {
             condition.lock()
             failure = error
@@ -76,9 +82,10 @@ final class LayerListingScan: @unchecked Sendable {
         }
     }
 
-    private func publish(_ batch: inout [(String, PathInfo)], position last: String, done: Bool = false) {
+    private func publish(_ batch: inout [(String, PathInfo)], position last: String, done: Bool = false, nonDirectories: [String] = []) {
         condition.lock()
         for (path, info) in batch { listing[path] = info }
+        self.nonDirectories += nonDirectories
         position = last.split(separator: "/")
         self.done = done
         condition.broadcast()

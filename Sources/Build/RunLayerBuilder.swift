@@ -45,11 +45,15 @@ struct RunLayerBuilder: Sendable {
         let inputs = try prepare()
         // Absolute: the overlay's upper and work directories are in it.
         let scratch = URL(fileURLWithPath: store.root).standardizedFileURL.path + "/ingest/run-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        defer {
+            try? FileManager.default.removeItem(atPath: scratch)
+            // What a RUN made as a subordinate id (USER 185) only the namespace can remove.
+            try? SubordinateOwners(rootless)?.removeTree(scratch)
+        }
         let upper = "\(scratch)/upper"
         var tail: [String] = []
-        let spec = try bundleSpec(step, inputs: inputs, scratch: scratch)
-        let status = try withExtendedLifetime(inputs.trees) {
+        let (spec, caches) = try bundleSpec(step, inputs: inputs, scratch: scratch)
+        let status = try withExtendedLifetime((inputs.trees, caches)) {
             try BundleRunner(runtime: runtime, scratchDir: scratch).run(spec, lowerDirs: inputs.lowerDirs, upperDir: upper) { text in
                 events(.runOutput(line: line, text: text))
                 tail = Array((tail + [text]).suffix(Self.tailLines))
@@ -61,7 +65,7 @@ struct RunLayerBuilder: Sendable {
                     + (tail.isEmpty ? "" : "\n" + tail.map { "  | \($0)" }.joined(separator: "\n")),
                 hint: "the lines above are the end of its output")
         }
-        let entries = try Self.layerEntries(UpperDirectory.changes(at: upper, ids: rootless), upper: upper)
+        let entries = try Self.layerEntries(changes(upper: upper, scratch: scratch), upper: upper)
         // The upper directory's inodes are new each run, so LayerBuilder's file-identity cache
         // has nothing to find; the RUN's own key (above) is the cache.
         var uncached = settings
@@ -71,6 +75,20 @@ struct RunLayerBuilder: Sendable {
         return built
     }
 
+    /// What the RUN changed, with the owners it gave. Rootless with subordinate ids, files of
+    /// ids other than root are first taken back by the caller (who could not read a 0600 file of
+    /// USER 185), their owners kept aside for the layer.
+    private func changes(upper: String, scratch: String) throws -> [UpperChange] {
+        let owners = try SubordinateOwners(rootless)?.takeBack(upper, listing: "\(scratch)/owners") ?? [:]
+        var changes = try UpperDirectory.changes(at: upper, ids: rootless)
+        for index in changes.indices {
+            guard let owner = owners[changes[index].path] else { continue }
+            changes[index].uid = owner.uid
+            changes[index].gid = owner.gid
+        }
+        return changes
+    }
+
     /// The parent chain and everything the RUN sees (never a secret's value), with the layer settings.
     func cacheKey(_ step: RunStep, parentDiffIDs: [Digest]) -> String {
         let chain = parentDiffIDs.map(\.description).joined(separator: ",")
@@ -78,28 +96,47 @@ struct RunLayerBuilder: Sendable {
         return LayerBuilder.hash("run-v1\n\(chain)\n\(layer)\n\(step.cacheKey)")
     }
 
-    func bundleSpec(_ step: RunStep, inputs: RunInputs, scratch: String) throws -> BundleSpec {
+    /// The bundle, and the cache mounts whose locks must be held while it runs.
+    func bundleSpec(_ step: RunStep, inputs: RunInputs, scratch: String) throws -> (BundleSpec, [RunCacheMount]) {
         var mounts: [BundleMount] = []
+        var caches: [RunCacheMount] = []
         for mount in step.mounts {
             switch mount {
             case .tmpfs(let target, let size):
                 mounts.append(.tmpfs(destination: target, sizeBytes: size))
             case .cache(let cache):
-                mounts.append(.bind(source: try cacheDirectory(cache), destination: cache.target, readOnly: cache.readOnly))
+                // Absolute, as the runtime resolves bind sources from its own directory.
+                let cacheRoot = URL(fileURLWithPath: store.root).standardizedFileURL.path + "/run-cache"
+                let held = try RunCacheMount(cache, cacheRoot: cacheRoot, scratch: scratch, rootless: rootless)
+                caches.append(held)
+                mounts.append(.bind(source: held.path, destination: cache.target, readOnly: cache.readOnly))
             case .secret(let secret):
                 if let file = try secretFile(secret, scratch: scratch) { mounts.append(.bind(source: file, destination: secret.target, readOnly: true)) }
             case .bind(let bind):
                 guard let source = inputs.bindSources[bind.target] else { throw BuildError("RUN --mount=type=bind,target=\(bind.target) has no source") }
                 // Writes to a bind mount are not kept, as in Docker; a read-only bind of our copy gives the same.
                 mounts.append(.bind(source: source, destination: bind.target, readOnly: true))
-            case .file:
-                throw BuildError("RUN --mount=\(mount.kindName) is not supported yet", hint: "start the heredoc without #! to run it with the shell")
+            case .file(let target, let content, let mode):
+                mounts.append(.bind(source: try scriptFile(content, mode: mode, scratch: scratch), destination: target, readOnly: true))
             }
         }
         let ids = try inputs.users.resolve(step.user ?? "root", what: "USER \(step.user ?? "root")")
-        return BundleSpec(
+        let spec = BundleSpec(
             args: step.command, env: step.environment, cwd: step.workdir, user: ProcessUser(uid: ids.uid, gid: ids.gid),
             rootPath: "rootfs", network: step.network == .none ? .none : .host, mounts: mounts, rootless: rootless)
+        return (spec, caches)
+    }
+
+    /// A shebang heredoc's body as a file of the RUN's scratch directory, to be bound read-only
+    /// where the command runs it (BuildKit mounts it under /dev/pipes the same way).
+    private func scriptFile(_ content: String, mode: UInt32, scratch: String) throws -> String {
+        let directory = "\(scratch)/scripts"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let path = "\(directory)/\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: path, contents: Data(content.utf8), attributes: [.posixPermissions: mode]) else {
+            throw BuildError("cannot write the heredoc script to \(path): \(errnoDescription())")
+        }
+        return path
     }
 
     /// A copy of the secret in the RUN's scratch directory, with the mount's mode and owner (0600
@@ -123,19 +160,6 @@ struct RunLayerBuilder: Sendable {
         try FileManager.default.setAttributes([.posixPermissions: secret.mode], ofItemAtPath: path)
         // Rootless, the caller is root inside; ids outside would need the subordinate range.
         if rootless == nil { _ = chown(path, uid_t(secret.uid), gid_t(secret.gid)) }
-        return path
-    }
-
-    /// A cache mount's directory in the store, kept across builds (sharing modes come later).
-    private func cacheDirectory(_ cache: CacheMount) throws -> String {
-        let path = "\(store.root)/run-cache/\(LayerBuilder.hash(cache.id))"
-        if !FileManager.default.fileExists(atPath: path) {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            var attributes: [FileAttributeKey: Any] = [.posixPermissions: cache.mode]
-            // Rootless, the caller is root inside and cannot give the directory to other ids.
-            if rootless == nil { attributes.merge([.ownerAccountID: cache.uid, .groupOwnerAccountID: cache.gid]) { $1 } }
-            try FileManager.default.setAttributes(attributes, ofItemAtPath: path)
-        }
         return path
     }
 
@@ -180,17 +204,5 @@ struct RunLayerBuilder: Sendable {
     private static func marker(_ path: String) -> LayerEntry {
         LayerEntry(imagePath: path, item: SourceItem(
             contextPath: path, kind: .file(size: 0), mode: 0, uid: 0, gid: 0, contents: .bytes([]), identity: "whiteout", hardlinkKey: nil))
-    }
-}
-
-extension RunMount {
-    var kindName: String {
-        switch self {
-        case .bind: "bind"
-        case .cache: "cache"
-        case .secret: "secret"
-        case .tmpfs: "tmpfs"
-        case .file: "heredoc script"
-        }
     }
 }

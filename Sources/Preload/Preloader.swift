@@ -86,7 +86,7 @@ public struct Preloader: Sendable {
             }
         }
         if !unpatched.isEmpty {
-            let (outcomes, bytes) = try load(unpatched, platform: platform, daemon: daemon, daemonChains: daemonChains)
+            let (outcomes, bytes) = try load(unpatched, daemon: daemon, daemonChains: daemonChains)
             bytesSent += bytes
             for (_, image) in unpatched { try rememberTree(of: image, loadedAs: image.manifest.config.digest) }
             results += zip(unpatched, outcomes).map { PreloadResult(reference: $0.0, imageID: $0.1.manifest.config.digest, outcome: $1) }
@@ -106,32 +106,31 @@ public struct Preloader: Sendable {
 
     /// One docker-archive for every image; a delta first, and the full archive if the daemon
     /// refuses the delta (the containerd image store does), which is then remembered.
-    private func load(_ images: [(ImageReference, StoredImage)], platform: Platform, daemon: String,
-                      daemonChains: Set<[Digest]>) throws -> ([PreloadResult.Outcome], Int64) {
+    private func load(_ images: [(ImageReference, StoredImage)], daemon: String, daemonChains: Set<[Digest]>) throws -> ([PreloadResult.Outcome], Int64) {
         let plan = DeltaPlan(images: images.map(\.1), daemonChains: daemonChains)
         if !plan.omitted.isEmpty {
             do {
-                let bytes = try send(images.map(\.0), platform: platform, omitting: plan.omitted)
+                let bytes = try send(images, omitting: plan.omitted)
                 return (plan.layersSent.map { .delta(layersSent: $0.sent, layersTotal: $0.total) }, bytes)
             } catch let error as DockerError where Self.refusesOmittedLayers(error) {
                 log?("the daemon refused the delta archive (\(error.message)); sending the full archive, and always will to this daemon")
                 try? store.remember(true, on: Self.fullArchivesOnly, key: Self.key(daemon))
             }
         }
-        let bytes = try send(images.map(\.0), platform: platform, omitting: [])
+        let bytes = try send(images, omitting: [])
         return (images.map { _ in .full }, bytes)
     }
 
-    private func send(_ references: [ImageReference], platform: Platform, omitting: Set<Digest>) throws -> Int64 {
+    private func send(_ images: [(ImageReference, StoredImage)], omitting: Set<Digest>) throws -> Int64 {
         let counter = Locked<Int64>(0)
-        let store = self.store
+        let archive = DaemonArchive(store: store, images: images.map { (reference: $0.0, image: $0.1) })
         _ = try engine.load { write in
             try withoutActuallyEscaping(write) { write in
                 let sink = ClosureSink { bytes in
                     try write(bytes)
                     counter.update { $0 += Int64(bytes.count) }
                 }
-                try ArchiveDestination(store: store, format: .dockerArchive).write(references, into: sink, platform: platform, omitting: omitting)
+                try archive.write(omitting: omitting, into: sink)
             }
         }
         return counter.value

@@ -39,6 +39,19 @@ public struct RootlessIDs: Equatable, Sendable {
             subgid: try? String(contentsOfFile: "/etc/subgid", encoding: .utf8))
     }
 
+    /// Whether ids other than root exist inside (the caller has a subordinate range).
+    public var hasSubordinateIDs: Bool { uidMappings.count > 1 || gidMappings.count > 1 }
+
+    /// util-linux `unshare` options for the user namespace: root inside is the caller;
+    /// subordinate ranges, when the caller has them, through newuidmap.
+    var unshareArguments: [String] {
+        let uids = uidMappings.dropFirst(), gids = gidMappings.dropFirst()
+        guard !uids.isEmpty || !gids.isEmpty else { return ["--map-root-user"] }
+        return ["--map-user=0", "--map-group=0"]
+            + uids.map { "--map-users=\($0.hostID),\($0.containerID),\($0.size)" }
+            + gids.map { "--map-groups=\($0.hostID),\($0.containerID),\($0.size)" }
+    }
+
     private static func mappings(own id: Int, range: (start: Int, count: Int)?) -> [IDMapping] {
         let own = IDMapping(containerID: 0, hostID: id, size: 1)
         guard let range else { return [own] }

@@ -27,18 +27,8 @@ struct Sandbox: Equatable {
 
     func arguments() throws(RuntimeError) -> [String] {
         let options = try overlay.options(inUserNamespace: rootless != nil)
-        return [unshare] + namespaceArguments + ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", Self.script, "sh"]
+        return [unshare] + (rootless?.unshareArguments ?? []) + ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", Self.script, "sh"]
             + [runtime.kind.rawValue, options, overlay.mergedDir]
             + runtime.runArguments(stateDir: stateDir, bundle: bundle, id: id)
-    }
-
-    /// Root inside is the caller; subordinate ranges, when the caller has them, through newuidmap.
-    private var namespaceArguments: [String] {
-        guard let rootless else { return [] }
-        let uids = rootless.uidMappings.dropFirst(), gids = rootless.gidMappings.dropFirst()
-        guard !uids.isEmpty || !gids.isEmpty else { return ["--map-root-user"] }
-        return ["--map-user=0", "--map-group=0"]
-            + uids.map { "--map-users=\($0.hostID),\($0.containerID),\($0.size)" }
-            + gids.map { "--map-groups=\($0.hostID),\($0.containerID),\($0.size)" }
     }
 }

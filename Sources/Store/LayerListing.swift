@@ -79,6 +79,7 @@ extension Store {
         var listing = LayerListing(directoriesAndSymlinks: [:], nonDirectories: [])
         let reader = try TarReader(path: blobPath(digest))
         while let entry = try reader.next() { listing.add(entry) }
+        listing.nonDirectories.sort()
         try rememberListing(listing, ofLayer: digest)
         return listing
     }

@@ -145,43 +145,84 @@ import Testing
 }
 
 /// decom.sh finds the executor JVM through /proc, sends it SIGPWR and waits for it to exit.
-/// One test runs the shells in turn, since each run looks at every process of the machine.
+/// Each run has a PID namespace and a /proc of its own (`unshare`), so decom.sh sees only the
+/// stand-in JVM that run started: never another test run's on the same machine.
 @Suite struct DecomTests {
-    @Test func decommissionsTheExecutorUnderEachShell() throws {
+    /// Runs under /bin/sh as PID 1 of the namespace: `$1` decom.sh, `$2` `jvm` or `none`, then
+    /// the shell for decom.sh. The stand-in JVM's command line names the executor backend (built
+    /// from two halves, so that this script's own command line does not); SIGPWR makes it exit 0,
+    /// and it creates `$3` once its trap is set.
+    static let runner = #"""
+        decom=$1 jvm=$2 ready=$3
+        shift 3
+        if [ "$jvm" = jvm ]; then
+          backend=org.apache.spark.scheduler.cluster.k8s.Kubernetes
+          sh -c 'trap "exit 0" PWR; : >"$0"; while :; do sleep 0.05; done' "$ready" java "${backend}ExecutorBackend" &
+          pid=$!
+          tries=0
+          while [ ! -e "$ready" ] && [ "$tries" -lt 1000 ]; do sleep 0.01; tries=$((tries + 1)); done
+          echo "jvm $pid"
+        fi
+        "$@" "$decom"
+        echo "decom exit $?"
+        [ "$jvm" != jvm ] || { wait "$pid"; echo "jvm exit $?"; }
+        """#
+
+    /// decom.sh under `shell` in a new PID namespace, with the stand-in JVM or without.
+    /// Nil (and a note) when the shell is missing.
+    static func runIsolated(_ shell: [String], withJVM: Bool) throws -> String? {
+        guard ["/usr/bin/", "/bin/"].contains(where: { FileManager.default.isExecutableFile(atPath: $0 + shell[0]) }) else {
+            print("SKIPPED: \(shell[0]) is not installed")
+            return nil
+        }
         let tree = try TempTree()
         defer { tree.remove() }
         try tree.file("decom.sh", DefaultDockerfiles.decom.text, mode: 0o755)
-        for shell in EntrypointTests.shells {
-            guard ["/usr/bin/", "/bin/"].contains(where: { FileManager.default.isExecutableFile(atPath: $0 + shell[0]) }) else {
-                print("SKIPPED: \(shell[0]) is not installed")
-                continue
-            }
-            // A stand-in JVM: its command line names the executor backend; SIGPWR makes it exit 0.
-            let jvm = Process()
-            jvm.executableURL = URL(fileURLWithPath: "/bin/sh")
-            jvm.arguments = ["-c", "trap 'exit 0' PWR; while :; do sleep 0.05; done", "java",
-                             "org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend"]
-            try jvm.run()
-            defer { if jvm.isRunning { jvm.terminate() } }
-            Thread.sleep(forTimeInterval: 0.2)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        // A user namespace too, so that it works without root.
+        process.arguments = ["--user", "--map-root-user", "--pid", "--fork", "--mount-proc", "/bin/sh", "-c", runner, "runner",
+                             tree.path("decom.sh"), withJVM ? "jvm" : "none", tree.path("ready")] + shell
+        process.environment = ["PATH": "/usr/bin:/bin", "SPARK_DECOM_TIMEOUT": "10"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "unshare: \(output)")
+        return output
+    }
 
-            let decom = Process()
-            decom.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            decom.arguments = shell + [tree.path("decom.sh")]
-            decom.environment = ["PATH": "/usr/bin:/bin", "SPARK_DECOM_TIMEOUT": "10"]
-            let pipe = Pipe()
-            decom.standardOutput = pipe
-            decom.standardError = pipe
-            try decom.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            decom.waitUntilExit()
-            jvm.waitUntilExit()
+    @Test(arguments: EntrypointTests.shells)
+    func decommissionsTheExecutor(shell: [String]) throws {
+        guard let output = try Self.runIsolated(shell, withJVM: true) else { return }
+        let pid = try #require(output.split(separator: "\n").first { $0.hasPrefix("jvm ") }?.dropFirst(4), "\(shell): \(output)")
+        #expect(output.contains("Asking executor JVM \(pid) to decommission"), "\(shell): \(output)")
+        #expect(output.contains("Done"), "\(shell): \(output)")
+        #expect(!output.contains("No such file") && !output.contains("no such file"), "\(shell): \(output)")
+        #expect(output.contains("jvm exit 0"), "\(shell): the JVM did not exit on SIGPWR: \(output)")
+        #expect(output.contains("decom exit 0"), "\(shell): \(output)")
+    }
 
-            #expect(output.contains("Asking executor JVM \(jvm.processIdentifier) to decommission"), "\(shell): \(output)")
-            #expect(output.contains("Done"), "\(shell): \(output)")
-            #expect(!output.contains("No such file") && !output.contains("no such file"), "\(shell): \(output)")
-            #expect(jvm.terminationReason == .exit && jvm.terminationStatus == 0, "\(shell): the JVM did not exit on SIGPWR")
-            #expect(decom.terminationStatus == 0)
-        }
+    /// A stand-in JVM outside the namespace (another run's) is neither found nor signalled: the
+    /// check above fails when its own JVM is not there.
+    @Test(arguments: EntrypointTests.shells)
+    func findsNoExecutorOutsideItsNamespace(shell: [String]) throws {
+        let tree = try TempTree()
+        defer { tree.remove() }
+        let outsider = Process()
+        outsider.executableURL = URL(fileURLWithPath: "/bin/sh")
+        outsider.arguments = ["-c", "trap 'exit 0' PWR; : >\"$0\"; while :; do sleep 0.05; done", tree.path("ready"), "java",
+                              "org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend"]
+        try outsider.run()
+        defer { outsider.terminate(); outsider.waitUntilExit() }
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: tree.path("ready")) && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+
+        guard let output = try Self.runIsolated(shell, withJVM: false) else { return }
+        #expect(output.contains("No executor JVM found"), "\(shell): \(output)")
+        #expect(!output.contains("Asking executor JVM"), "\(shell): \(output)")
+        #expect(outsider.isRunning, "\(shell): decom.sh signalled a process outside its namespace")
     }
 }

@@ -13,7 +13,7 @@ bench_kind_stop() {
 }
 
 bench_kind_scenario() {
-  log "9) preload into a kind-style containerd node vs docker save | docker exec NODE ctr images import"
+  log "10) preload into a kind-style containerd node vs docker save | docker exec NODE ctr images import"
   local kind_env="$BENCH_WORK/kind.env"
   SIT_SERVICES_ENV="$kind_env" "$repo/scripts/services.sh" start --env-file "$kind_env" dockerd containerd kind-nodes \
     >"$logs/kind-services.log" 2>&1 || { tail -n 30 "$logs/kind-services.log" >&2; die "services.sh start (kind nodes) failed"; }
