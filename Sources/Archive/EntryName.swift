@@ -38,9 +38,22 @@ public enum EntryName {
         return parts.map(String.init)
     }
 
+    static let opaqueMarker = ".wh..wh..opq"
+
+    /// The marker that hides what the layers below hold in `directory`: `directory/.wh..wh..opq`.
+    public static func opaqueMarker(in directory: String) -> String { directory + "/" + opaqueMarker }
+
+    /// The name of the whiteout that deletes `path` (a layer path, `dir/name`): `dir/.wh.name`.
+    public static func whiteout(of path: String) -> String {
+        let slash = path.lastIndex(of: "/")
+        let parent = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        return parent + ".wh." + name
+    }
+
     /// Whiteouts are recognised by exact names, and only a plain component can be whited out.
     public static func role(of component: String) throws(Refusal) -> Role {
-        if component == ".wh..wh..opq" { return .opaque }
+        if component == opaqueMarker { return .opaque }
         if component.hasPrefix(".wh..wh.") { return .aufsMetadata }
         guard component.hasPrefix(".wh.") else { return .plain }
         let target = String(component.dropFirst(4))

@@ -174,7 +174,7 @@ struct RunLayerBuilder: Sendable {
             switch change.kind {
             case .directory(let opaque):
                 entries.append(LayerEntry(imagePath: change.path, item: item))
-                if opaque { entries.append(marker(change.layerPaths[1])) }
+                if opaque { entries.append(marker(EntryName.opaqueMarker(in: change.path))) }
             case .file(let size):
                 var file = item
                 file.kind = .file(size: size)
@@ -192,7 +192,7 @@ struct RunLayerBuilder: Sendable {
                 file.contextPath = change.path
                 entries.append(LayerEntry(imagePath: change.path, item: file))
             case .whiteout:
-                entries.append(marker(change.layerPaths[0]))
+                entries.append(marker(EntryName.whiteout(of: change.path)))
             case .special:
                 throw BuildError("RUN made \(change.path), a device, FIFO or socket, which this tool does not put in layers",
                                  hint: "remove it at the end of the RUN")

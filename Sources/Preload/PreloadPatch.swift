@@ -85,9 +85,7 @@ enum PreloadPatch {
             }
         }
         for path in whiteouts {
-            let parent = path.split(separator: "/").dropLast().joined(separator: "/")
-            let name = ".wh." + (path.split(separator: "/").last.map(String.init) ?? path)
-            try writer.append(TarEntry(path: parent.isEmpty ? name : "\(parent)/\(name)", kind: .file(size: 0), mode: 0o644, uid: 0, gid: 0, mtime: 0))
+            try writer.append(TarEntry(path: EntryName.whiteout(of: path), kind: .file(size: 0), mode: 0o644, uid: 0, gid: 0, mtime: 0))
         }
         return try writer.finish()
     }

@@ -31,20 +31,4 @@ public struct UpperChange: Sendable, Equatable {
         self.gid = gid
         self.mtime = mtime
     }
-
-    /// The names this change takes in a layer tar (the OCI image spec's whiteouts): a deletion
-    /// is `dir/.wh.name`; an opaque directory is itself plus `dir/.wh..wh..opq`.
-    public var layerPaths: [String] {
-        switch kind {
-        case .whiteout:
-            let slash = path.lastIndex(of: "/")
-            let parent = slash.map { String(path[...$0]) } ?? ""
-            let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-            return [parent + ".wh." + name]
-        case .directory(opaque: true):
-            return [path, path + "/.wh..wh..opq"]
-        default:
-            return [path]
-        }
-    }
 }

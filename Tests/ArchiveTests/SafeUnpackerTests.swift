@@ -2,6 +2,19 @@ import Archive
 import Foundation
 import Testing
 
+/// The names image layers give deletions and opaque directories, read back as such.
+@Test(arguments: [("bin/ls", "bin/.wh.ls"), ("top", ".wh.top"), ("a/b/c", "a/b/.wh.c")])
+func whiteoutNames(_ path: String, _ expected: String) throws {
+    #expect(EntryName.whiteout(of: path) == expected)
+    let name = try #require(EntryName.whiteout(of: path).split(separator: "/").last)
+    #expect(try EntryName.role(of: String(name)) == .whiteout(String(path.split(separator: "/").last!)))
+}
+
+@Test func opaqueMarkerName() throws {
+    #expect(EntryName.opaqueMarker(in: "etc/apt") == "etc/apt/.wh..wh..opq")
+    #expect(try EntryName.role(of: ".wh..wh..opq") == .opaque)
+}
+
 @Test(arguments: [
     ("etc/passwd", ["etc", "passwd"]), ("./etc/passwd", ["etc", "passwd"]), ("opt/spark/", ["opt", "spark"]),
     ("./", []), (".", []), ("././a", ["a"]), (".wh.x", [".wh.x"]),

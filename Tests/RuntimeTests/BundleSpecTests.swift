@@ -177,19 +177,6 @@ func sandboxNamespaces(_ rootless: RootlessIDs?, _ expected: [String]) throws {
     }
 }
 
-// MARK: - Layer names
-
-@Test(arguments: [
-    (UpperChange(path: "bin/ls", kind: .whiteout, mode: 0), ["bin/.wh.ls"]),
-    (UpperChange(path: "top", kind: .whiteout, mode: 0), [".wh.top"]),
-    (UpperChange(path: "etc/apt", kind: .directory(opaque: true), mode: 0o755), ["etc/apt", "etc/apt/.wh..wh..opq"]),
-    (UpperChange(path: "etc", kind: .directory(opaque: false), mode: 0o755), ["etc"]),
-    (UpperChange(path: "x/f", kind: .file(size: 5), mode: 0o644), ["x/f"]),
-])
-func layerPaths(_ change: UpperChange, _ expected: [String]) {
-    #expect(change.layerPaths == expected)
-}
-
 /// subgid(5) names the owner by login or uid, never by gid.
 @Test func subgidRangesAreFoundByTheUser() {
     let ids = RootlessIDs(uid: 1000, gid: 50, userName: nil, subuid: nil, subgid: "50:7:7\n1000:500:10\n")
