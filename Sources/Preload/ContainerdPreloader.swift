@@ -110,8 +110,8 @@ public struct ContainerdPreloader: Sendable {
     }
 
     /// The image for the node's platform: a stored image of another platform is refused by name
-    /// rather than pulled over it.
-    private func image(_ reference: ImageReference, for platform: Platform, node: String) throws -> StoredImage {
+    /// rather than pulled over it. (Also what the cri-o loader sends.)
+    func image(_ reference: ImageReference, for platform: Platform, node: String) throws -> StoredImage {
         if let descriptor = try store.resolve(reference) {
             let image: StoredImage
             do { image = try store.image(descriptor, platform: platform) } catch {
