@@ -11,7 +11,10 @@ import Support
 /// image (its ID, the config digest) under the name, a tag when it has it under another name,
 /// else one OCI archive of the node's platform streamed into `podman load`, then checked. An OCI
 /// archive, not a docker-archive: podman then records our manifest digest (`podman images
-/// --digests`); from a docker-archive it makes a manifest of its own.
+/// --digests`); from a docker-archive it makes a manifest of its own. The archive leaves out the
+/// layers whose diff IDs the node's images list: podman reuses a stored layer before it reads
+/// the archive's blob. Where it cannot (the layer came with other compression), the load fails
+/// on the missing blob and the full archive goes.
 public struct CrioPreloader: Sendable {
     public let store: Store
     public let puller: (any ImageFetching)?
@@ -41,7 +44,7 @@ public struct CrioPreloader: Sendable {
         let source = ContainerdPreloader(store: store, puller: puller, log: log)
         let images = try supply.update { _ in try references.map { try source.image($0, for: platform, node: node.node) } }
         let listed = try podman.images()
-        var toLoad: [ImageReference] = []
+        var toLoad: [(ImageReference, StoredImage)] = []
         for (reference, image) in zip(references, images) {
             let id = image.manifest.config.digest.encoded, name = reference.description
             let outcome: ContainerdNodeResult.Outcome
@@ -51,26 +54,46 @@ public struct CrioPreloader: Sendable {
                 try podman.tag(id, as: name)
                 outcome = .tagged
             } else {
-                toLoad.append(reference)
-                let blobs = image.manifest.layers.count + 2
-                outcome = .imported(blobsSent: blobs, blobsTotal: blobs)
+                toLoad.append((reference, image))
+                continue
             }
             result.images.append(.init(reference: reference, manifest: image.manifestDescriptor.digest, outcome: outcome))
         }
+        let present = toLoad.isEmpty ? [] : try podman.layerDiffIDs(of: listed.map(\.id))
         // One archive an image: podman 4.3 loads an OCI archive of one image only.
-        for reference in toLoad { result.bytesSent += try podman.load(archive(reference, platform: platform)) }
+        for (reference, image) in toLoad {
+            let (sent, bytes) = try load(reference, image, present: present, into: podman, platform: platform)
+            result.bytesSent += bytes
+            let blobs = image.manifest.layers.count + 2
+            result.images.append(.init(reference: reference, manifest: image.manifestDescriptor.digest,
+                                       outcome: .imported(blobsSent: sent, blobsTotal: blobs)))
+        }
         if result.images.contains(where: { $0.outcome != .skipped }) {
             try podman.verify(zip(references, images).map { ($0.description, $1.manifest.config.digest.encoded) })
         }
     }
 
+    /// Loads one image without the layers the node has, or whole when podman could not reuse one
+    /// of them; the blobs and bytes sent.
+    private func load(_ reference: ImageReference, _ image: StoredImage, present: Set<Digest>, into podman: PodmanSession,
+                      platform: Platform) throws -> (blobs: Int, bytes: Int64) {
+        let omitted = Set(zip(image.manifest.layers, image.config.rootfs.diffIDs).filter { present.contains($1) }.map(\.0.digest))
+        let blobs = image.manifest.layers.count + 2
+        do {
+            return (blobs - omitted.count, try podman.load(archive(reference, platform: platform, omitting: omitted)))
+        } catch let failure as PodmanLoadFailure where !omitted.isEmpty && failure.lacksBlob {
+            log?("\(podman.node.node): podman did not reuse a layer it has (\(failure.stderr)); sending the whole image")
+            return (blobs, try podman.load(archive(reference, platform: platform, omitting: [])))
+        }
+    }
+
     /// The OCI archive of one image for one platform, written as the node reads it.
-    private func archive(_ reference: ImageReference, platform: Platform) -> EngineClient.InputProducer {
+    private func archive(_ reference: ImageReference, platform: Platform, omitting: Set<Digest>) -> EngineClient.InputProducer {
         let store = self.store
         return { write in
             try withoutActuallyEscaping(write) { write in
                 try ArchiveDestination(store: store, format: .ociArchive).write(
-                    [reference], into: ClosureSink(write), platform: platform, onePlatform: true)
+                    [reference], into: ClosureSink(write), platform: platform, omitting: omitting, onePlatform: true)
             }
         }
     }
@@ -107,12 +130,18 @@ struct PodmanSession {
         _ = try run(["tag", id, name], doing: "tag \(id.prefix(12)) as \(name)")
     }
 
+    /// The diff IDs of the layers under the images `ids`.
+    func layerDiffIDs(of ids: [String]) throws -> Set<Digest> {
+        guard !ids.isEmpty else { return [] }
+        return PodmanOutput.layerDiffIDs(try run(["image", "inspect", "--format", "json"] + ids, doing: "inspect its images"))
+    }
+
     /// Streams the archive into `podman load`; the bytes sent.
     func load(_ archive: @escaping EngineClient.InputProducer) throws -> Int64 {
         let result = try node.run(["podman", "load"], stdin: archive)
         guard result.exitCode == 0 else {
-            throw PreloadError("node \(node.node): podman load failed (exit \(result.exitCode)): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
-                               hint: "podman's message above says why")
+            throw PodmanLoadFailure(node: node.node, exitCode: result.exitCode,
+                                    stderr: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         return result.bytesSent
     }
@@ -146,6 +175,21 @@ struct PodmanSession {
     }
 }
 
+/// `podman load` said no.
+struct PodmanLoadFailure: Error, CustomStringConvertible {
+    var node: String
+    var exitCode: Int
+    var stderr: String
+
+    /// podman 4.3: `reading blob sha256:…: open …: no such file or directory` for a layer that is
+    /// neither in the archive nor reused from the node's storage.
+    var lacksBlob: Bool { stderr.contains("reading blob sha256:") && stderr.contains("no such file or directory") }
+
+    var description: String {
+        "node \(node): podman load failed (exit \(exitCode)): \(stderr)\n  hint: podman's message above says why"
+    }
+}
+
 /// Reads what `podman` prints. Pure, so each answer is tested as text.
 enum PodmanOutput {
     /// One image of `podman images --format json` (podman 4): its ID (the config digest's hex),
@@ -165,5 +209,15 @@ enum PodmanOutput {
         }
         guard let rows = try? JSONDecoder().decode([Row].self, from: Data(text.utf8)) else { return nil }
         return rows.map { Image(id: $0.Id, names: $0.Names ?? [], digest: $0.Digest) }
+    }
+
+    /// The layers' diff IDs in `podman image inspect --format json`; empty when it is not that JSON.
+    static func layerDiffIDs(_ text: String) -> Set<Digest> {
+        struct Image: Decodable {
+            struct RootFS: Decodable { var Layers: [String]? }
+            var RootFS: RootFS?
+        }
+        let images = (try? JSONDecoder().decode([Image].self, from: Data(text.utf8))) ?? []
+        return Set(images.flatMap { $0.RootFS?.Layers ?? [] }.compactMap { try? Digest(parsing: $0) })
     }
 }

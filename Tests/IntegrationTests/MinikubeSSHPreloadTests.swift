@@ -115,7 +115,7 @@ struct MinikubeSSHPreloadTests {
         var description: String { "podman is not installed but CI=true: scripts/bootstrap.sh installs it" }
     }
 
-    @Test("kvm2 with cri-o: podman load through minikube ssh; podman lists our image; warm sends nothing; a new name is a tag")
+    @Test("kvm2 with cri-o: podman load through minikube ssh; podman lists our image; warm sends nothing; a new name is a tag; one jar sends one layer")
     func crioThroughSSH() throws {
         try ContainerdPreloadTests.built { built, image in
             let podman = try Self.podmanWrapper(in: built.dir)
@@ -141,6 +141,20 @@ struct MinikubeSSHPreloadTests {
             #expect(third?.bytesSent == 0)
             let tagged = try podman.podman(["image", "inspect", "--format", "{{.Id}}", "\(image)-renamed"]).check()
             #expect(tagged.stdout == "\(config.dropFirst(7))\n", "\(tagged)")
+
+            // After one jar: podman reuses the layers it has, so only the changed one goes.
+            let before = try ContainerdPreloadTests.layers(built, image)
+            try built.spark.changeJar("spark-sql_2.13-4.3.0.jar")
+            try built.tool.build(home: built.spark.home, base: built.base, tag: String(image.split(separator: ":").last!))
+            let changed = try ContainerdPreloadTests.layers(built, image).filter { layer in !before.contains { $0.digest == layer.digest } }
+            try #require(changed.count == 1, "one jar changes one layer: \(changed)")
+            let (delta, fourth) = try Self.preload(built, bin: fake.bin, profile: profile, image)
+            let node = try #require(fourth, "\(delta)").node(profile)
+            #expect(node.images.first?.blobsSent == 3, "the layer, config and manifest: \(delta)")
+            #expect(node.bytesSent < changed[0].size + 64 << 10, "sent \(node.bytesSent) for a \(changed[0].size)-byte layer")
+            let reloaded = try podman.podman(["image", "inspect", "--format", "{{.Id}} {{.Digest}}", image]).check()
+            #expect(reloaded.stdout == "\(try PreloadTests.configDigest(built.tool, image, dir: built.dir).dropFirst(7)) \(try built.tool.manifestDigest(image))\n",
+                    "\(reloaded)")
         }
     }
 
@@ -168,6 +182,46 @@ struct MinikubeSSHPreloadTests {
             #expect(result.stderr.contains("status 125"), "\(result.stderr)")
             #expect(result.stderr.contains("payload does not match"), "\(result.stderr)")
             #expect(try podman.podman(["image", "exists", image]).status == 0, "the primary still got the image")
+        }
+    }
+
+    /// A podman in front of the test's one: once `armed` exists, its next load fails as podman's
+    /// does when the archive lacks a layer it could not reuse from its storage.
+    static func podmanFailingOnce(in dir: URL) throws -> URL {
+        let bin = dir.appending(path: "podman-once")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        try Data(#"""
+            #!/bin/sh
+            here="$(dirname "$0")"
+            if [ "$1" = load ] && [ -e "$here/armed" ]; then
+              rm "$here/armed"; cat >/dev/null
+              echo 'Error: payload does not match any of the supported image formats:' >&2
+              echo ' * oci-archive: reading blob sha256:0000: open /var/tmp/oci1/blobs/sha256/0000: no such file or directory' >&2
+              exit 125
+            fi
+            exec "$here/../podman-bin/podman" "$@"
+            """#.utf8).write(to: bin.appending(path: "podman"))
+        chmod(bin.appending(path: "podman").path, 0o755)
+        return bin
+    }
+
+    @Test("kvm2 with cri-o: a layer podman does not reuse: the whole image goes")
+    func crioFallsBackToTheWholeImage() throws {
+        try ContainerdPreloadTests.built { built, image in
+            let podman = try Self.podmanWrapper(in: built.dir)
+            let once = try Self.podmanFailingOnce(in: built.dir)
+            let profile = "sitcriowhole\(UUID().uuidString.prefix(6).lowercased())"
+            let fake = try Self.fakeMinikube(in: built.dir, profile: profile, runtime: "cri-o", nodes: [("", "PATH='\(once.path)':$PATH")])
+            try Self.preload(built, bin: fake.bin, profile: profile, image).0.check()
+            try built.spark.changeJar("spark-sql_2.13-4.3.0.jar")
+            try built.tool.build(home: built.spark.home, base: built.base, tag: String(image.split(separator: ":").last!))
+            try Data().write(to: once.appending(path: "armed"))
+            let (result, report) = try Self.preload(built, bin: fake.bin, profile: profile, image, ["--verbose"])
+            let loaded = try #require(report, "\(result)").node(profile).images[0]
+            #expect(result.stderr.contains("sending the whole image"), "\(result.stderr)")
+            #expect(loaded.blobsSent == loaded.blobsTotal, "\(result.stdout)")
+            let id = try podman.podman(["image", "inspect", "--format", "{{.Id}}", image]).check()
+            #expect(id.stdout == "\(try PreloadTests.configDigest(built.tool, image, dir: built.dir).dropFirst(7))\n", "\(id)")
         }
     }
 }

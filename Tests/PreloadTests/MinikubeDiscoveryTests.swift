@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 @testable import Preload
 import Support
 import Testing
@@ -102,5 +103,21 @@ struct MinikubeDiscoveryTests {
     ] as [(String, [PodmanOutput.Image]?)])
     func podmanImages(text: String, expected: [PodmanOutput.Image]?) {
         #expect(PodmanOutput.images(text) == expected)
+    }
+
+    @Test func podmanLayerDiffIDs() throws {
+        let a = "sha256:" + String(repeating: "a", count: 64), b = "sha256:" + String(repeating: "b", count: 64)
+        let text = #"[{"Id":"x","RootFS":{"Type":"layers","Layers":["\#(a)","\#(b)"]}},{"Id":"y","RootFS":{"Type":"layers","Layers":["\#(a)"]}}]"#
+        #expect(PodmanOutput.layerDiffIDs(text) == [try Digest(parsing: a), try Digest(parsing: b)])
+        #expect(PodmanOutput.layerDiffIDs("Error: no such image") == [])
+    }
+
+    @Test(arguments: [
+        ("Error: payload does not match any of the supported image formats:\n * oci-archive: reading blob sha256:ae22: open /var/tmp/oci1/blobs/sha256/ae22: no such file or directory", true),
+        ("Error: payload does not match any of the supported image formats:\n * oci-archive: writing blob: no space left on device", false),
+        ("Error: open /var/tmp/x: no such file or directory", false),
+    ])
+    func podmanLoadLacksABlob(stderr: String, lacks: Bool) {
+        #expect(PodmanLoadFailure(node: "n", exitCode: 125, stderr: stderr).lacksBlob == lacks)
     }
 }
