@@ -8,7 +8,7 @@ public enum ContainerdCluster: Sendable, Equatable, CustomStringConvertible {
     case kind(name: String)
     /// k3d: `k3d-NAME-server-N` and `k3d-NAME-agent-N` (labelled `k3d.cluster=NAME`), k3s's containerd.
     case k3d(name: String)
-    /// minikube's containerd runtime on the docker driver: the profile's node containers.
+    /// minikube's containerd or cri-o runtime on the docker or podman driver: the profile's node containers.
     case minikube(profile: String, containers: [String])
 
     static let kindLabel = "io.x-k8s.kind.cluster"

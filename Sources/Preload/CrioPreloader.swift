@@ -64,9 +64,8 @@ public struct CrioPreloader: Sendable {
         for (reference, image) in toLoad {
             let (sent, bytes) = try load(reference, image, present: present, into: podman, platform: platform)
             result.bytesSent += bytes
-            let blobs = image.manifest.layers.count + 2
             result.images.append(.init(reference: reference, manifest: image.manifestDescriptor.digest,
-                                       outcome: .imported(blobsSent: sent, blobsTotal: blobs)))
+                                       outcome: .imported(blobsSent: sent, blobsTotal: Self.blobCount(image))))
         }
         if result.images.contains(where: { $0.outcome != .skipped }) {
             try podman.verify(zip(references, images).map { ($0.description, $1.manifest.config.digest.encoded) })
@@ -78,7 +77,7 @@ public struct CrioPreloader: Sendable {
     private func load(_ reference: ImageReference, _ image: StoredImage, present: Set<Digest>, into podman: PodmanSession,
                       platform: Platform) throws -> (blobs: Int, bytes: Int64) {
         let omitted = Set(zip(image.manifest.layers, image.config.rootfs.diffIDs).filter { present.contains($1) }.map(\.0.digest))
-        let blobs = image.manifest.layers.count + 2
+        let blobs = Self.blobCount(image)
         do {
             return (blobs - omitted.count, try podman.load(archive(reference, platform: platform, omitting: omitted)))
         } catch let failure as PodmanLoadFailure where !omitted.isEmpty && failure.lacksBlob {
@@ -86,6 +85,9 @@ public struct CrioPreloader: Sendable {
             return (blobs, try podman.load(archive(reference, platform: platform, omitting: [])))
         }
     }
+
+    /// An image's archive holds its manifest, config and layers.
+    private static func blobCount(_ image: StoredImage) -> Int { image.manifest.layers.count + 2 }
 
     /// The OCI archive of one image for one platform, written as the node reads it.
     private func archive(_ reference: ImageReference, platform: Platform, omitting: Set<Digest>) -> EngineClient.InputProducer {

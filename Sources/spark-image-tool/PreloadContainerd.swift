@@ -20,7 +20,7 @@ struct ContainerdOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A containerd socket on this machine, reached with this machine's ctr.", valueName: "address"))
     var containerd: String?
 
-    @Option(name: .long, help: ArgumentHelp("Only these nodes (container names, comma-separated).", valueName: "a,b"))
+    @Option(name: .long, help: ArgumentHelp("Only these nodes (container names, or minikube's machine names P-m02 on a VM driver; comma-separated).", valueName: "a,b"))
     var nodes: String?
 
     @Option(name: .long, help: ArgumentHelp("containerd namespace; Kubernetes sees only k8s.io.", valueName: "namespace"))
