@@ -79,6 +79,12 @@ public struct EngineClient: Sendable {
         guard reply.status == 201 || reply.status == 200 else { throw failure(reply, action: "tag \(image) as \(repository):\(tag)") }
     }
 
+    /// DELETE /images/{name}: the image record only; layers other images use stay.
+    public func removeImage(_ name: String) throws {
+        let reply = try send("DELETE", "/images/\(Self.escapePath(name))?noprune=1")
+        guard reply.status == 200 else { throw failure(reply, action: "remove image \(name)") }
+    }
+
     /// POST /images/load with the archive streamed from `produce`. The daemon answers 200 even
     /// when loading fails, so the JSON stream is read and any errorDetail is an error.
     public func load(_ produce: @escaping @Sendable (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> [String] {

@@ -73,10 +73,10 @@ public struct ContainerdPreloader: Sendable {
     private func preload(_ references: [ImageReference], into node: any ContainerdTransport, requested: Platform?,
                          supply: Locked<Void>, result: inout ContainerdNodeResult) throws {
         let session = NodeSession(node: node, namespace: namespace, snapshotter: snapshotter)
-        let platform = try session.platform(requested: requested)
+        // Each ctr run costs an exec round trip: the questions that do not depend on each other go at once.
+        let (platform, listed) = try inParallel({ try session.platform(requested: requested) }, { try session.images() })
         result.platform = platform
         let images = try supply.update { _ in try references.map { try image($0, for: platform, node: node.node) } }
-        let listed = try session.images()
         var toImport: [(ImageReference, StoredImage)] = []
         for (reference, image) in zip(references, images) {
             let digest = image.manifestDescriptor.digest
@@ -137,8 +137,9 @@ public struct ContainerdPreloader: Sendable {
 
     private func importDeltaOrFull(_ images: [(ImageReference, StoredImage)], session: NodeSession,
                                    platform: Platform) throws -> ([ContainerdNodeResult.Outcome], Int64) {
-        let key = SHA256Hex.of("containerd-\(try session.identity())-\(namespace)")
-        let present = store.cached(Self.fullArchivesOnly, key: key) == true ? [] : try session.contentDigests()
+        let (identity, listed) = try inParallel({ try session.identity() }, { try session.contentDigests() })
+        let key = SHA256Hex.of("containerd-\(identity)-\(namespace)")
+        let present = store.cached(Self.fullArchivesOnly, key: key) == true ? [] : listed
         let omitted = Set(images.flatMap { Self.blobs(of: $0.1) }.map(\.digest)).intersection(present)
         do {
             let bytes = try send(images.map(\.0), to: session, platform: platform, omitting: omitted)

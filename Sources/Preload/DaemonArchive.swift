@@ -25,11 +25,13 @@ struct DaemonArchive: Sendable {
     let store: Store
     let images: [(reference: ImageReference, image: StoredImage)]
 
-    func write(omitting: Set<Digest>, into sink: any ByteSink) throws {
+    /// `beforeEnd` runs before the end-of-archive blocks: the daemon takes the archive as whole,
+    /// and registers its layers, only once they arrive.
+    func write(omitting: Set<Digest>, into sink: any ByteSink, beforeEnd: () throws -> Void = {}) throws {
         let gzipBlobs = Set(images.flatMap(\.image.manifest.layers).filter {
             LayerCompression(mediaType: $0.mediaType) == .gzip && !omitting.contains($0.digest)
         }.map(\.digest))
-        let sizes = try uncompressedSizes(of: gzipBlobs.sorted())
+        let sizes = try Self.uncompressedSizes(of: gzipBlobs.sorted(), in: store)
         var manifests: [DockerArchiveManifest] = []
         var layers: [String: Layer] = [:]
         for (reference, image) in images {
@@ -55,19 +57,25 @@ struct DaemonArchive: Sendable {
                 continue
             }
             try tar.append(TarEntry(path: layer.name, kind: .file(size: size), mode: 0o644)) { write in
-                var written: Int64 = 0
-                try GzipFileReader(path: path).forEachChunk { chunk in
-                    written += Int64(chunk.count)
-                    guard written <= size else { return }
-                    try write(chunk)
-                }
-                guard written == size else {
-                    throw PreloadError("layer \(layer.blob.digest) inflates to \(written) bytes, not the \(size) recorded for it",
-                                       hint: "run `spark-image-tool verify`, then preload again")
-                }
+                try Self.inflate(path, of: layer.blob.digest, size: size, into: write)
             }
         }
+        try beforeEnd()
         try tar.finish()
+    }
+
+    /// Streams the gzip blob at `path` as its tar, which must be `size` bytes long.
+    static func inflate(_ path: String, of digest: Digest, size: Int64, into write: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var written: Int64 = 0
+        try GzipFileReader(path: path).forEachChunk { chunk in
+            written += Int64(chunk.count)
+            guard written <= size else { return }
+            try write(chunk)
+        }
+        guard written == size else {
+            throw PreloadError("layer \(digest) inflates to \(written) bytes, not the \(size) recorded for it",
+                               hint: "run `spark-image-tool verify`, then preload again")
+        }
     }
 
     private func append(_ name: String, _ bytes: [UInt8], to tar: TarWriter) throws {
@@ -75,8 +83,7 @@ struct DaemonArchive: Sendable {
     }
 
     /// Each blob's uncompressed size, from the shelf or by inflating it once (two at a time).
-    private func uncompressedSizes(of digests: [Digest]) throws -> [Digest: Int64] {
-        let store = self.store
+    static func uncompressedSizes(of digests: [Digest], in store: Store) throws -> [Digest: Int64] {
         let missing = digests.filter { store.cached(Self.uncompressedSizes, key: $0.encoded) == nil }
         try concurrently(missing, width: 2) { digest in
             var size: Int64 = 0

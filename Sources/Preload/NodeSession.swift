@@ -4,7 +4,7 @@ import OCI
 
 /// The `ctr` commands a preload runs on one node, in one namespace, each failure naming the node
 /// and carrying containerd's own message.
-struct NodeSession {
+struct NodeSession: Sendable {
     let node: any ContainerdTransport
     let namespace: String
     let snapshotter: String

@@ -13,21 +13,15 @@ import Support
 ///
 /// It is made only when that is exactly the new image's tree: the layers both builds share keep
 /// their order, and no shared layer holds a file that a changed layer also holds.
-struct PreloadPatch {
+enum PreloadPatch {
     /// Patches stacked on one image before a normal load is better than another layer.
     static let maximumDepth = 8
     static let historyPrefix = "spark-image-tool preload: patch"
 
-    let imageID: Digest
-    let config: [UInt8]
-    /// The layers of the daemon's image, under the patch.
-    let daemonLayers: [Digest]
-    let layerPath: String
-    let layerSize: Int64
-
     /// The patch from `earlier` to `image`, for a daemon image with config `daemonConfig` whose
-    /// file tree is `earlier`'s; nil when a patch would not give exactly `image`'s tree.
-    static func make(from earlier: StoredImage, daemonConfig: ImageConfig, to image: StoredImage, store: Store) throws -> PreloadPatch? {
+    /// file tree is `earlier`'s, as the archive to load; nil when a patch would not give exactly
+    /// `image`'s tree. The caller removes the layer file.
+    static func make(from earlier: StoredImage, daemonConfig: ImageConfig, to image: StoredImage, store: Store) throws -> TopLayerArchive? {
         let earlierIDs = earlier.config.rootfs.diffIDs
         let newIDs = image.config.rootfs.diffIDs
         let daemonHistory = daemonConfig.history ?? []
@@ -66,9 +60,8 @@ struct PreloadPatch {
         var config = image.config
         config.rootfs.diffIDs = daemonConfig.rootfs.diffIDs + [Digest(sha256Hex: digests.diffIDHex)]
         config.history = daemonHistory + [History(created: nil, createdBy: "\(historyPrefix) to \(image.manifestDescriptor.digest)")]
-        let bytes = try CanonicalJSON.encode(config)
-        return PreloadPatch(imageID: Digest(sha256Hex: SHA256Hex.of(bytes)), config: bytes, daemonLayers: daemonConfig.rootfs.diffIDs, layerPath: layerPath,
-                            layerSize: digests.uncompressedSize)
+        return TopLayerArchive(config: try CanonicalJSON.encode(config), daemonLayers: daemonConfig.rootfs.diffIDs, layerPath: layerPath,
+                               layerSize: digests.uncompressedSize)
     }
 
     /// An uncompressed layer tar: the directories the change touches with their final metadata,

@@ -86,7 +86,7 @@ public struct Preloader: Sendable {
             }
         }
         if !unpatched.isEmpty {
-            let (outcomes, bytes) = try load(unpatched, daemon: daemon, daemonChains: daemonChains)
+            let (outcomes, bytes) = try load(unpatched, daemon: daemon, daemonChains: daemonChains, fullOnly: fullOnly)
             bytesSent += bytes
             for (_, image) in unpatched { try rememberTree(of: image, loadedAs: image.manifest.config.digest) }
             results += zip(unpatched, outcomes).map { PreloadResult(reference: $0.0, imageID: $0.1.manifest.config.digest, outcome: $1) }
@@ -105,32 +105,96 @@ public struct Preloader: Sendable {
     }
 
     /// One docker-archive for every image; a delta first, and the full archive if the daemon
-    /// refuses the delta (the containerd image store does), which is then remembered.
-    private func load(_ images: [(ImageReference, StoredImage)], daemon: String, daemonChains: Set<[Digest]>) throws -> ([PreloadResult.Outcome], Int64) {
+    /// refuses the delta (the containerd image store does), which is then remembered. Where the
+    /// daemon takes deltas, a cold load goes in two stages (see `baseStage`).
+    private func load(_ images: [(ImageReference, StoredImage)], daemon: String, daemonChains: Set<[Digest]>,
+                      fullOnly: Bool) throws -> ([PreloadResult.Outcome], Int64) {
         let plan = DeltaPlan(images: images.map(\.1), daemonChains: daemonChains)
-        if !plan.omitted.isEmpty {
+        let stage = fullOnly ? nil : try Self.baseStage(of: images.map(\.1), omitting: plan.omitted, store: store)
+        if !plan.omitted.isEmpty || stage != nil {
             do {
-                let bytes = try send(images, omitting: plan.omitted)
-                return (plan.layersSent.map { .delta(layersSent: $0.sent, layersTotal: $0.total) }, bytes)
+                let bytes = try send(images, omitting: plan.omitted, stage: stage)
+                let outcomes: [PreloadResult.Outcome] = plan.omitted.isEmpty
+                    ? images.map { _ in .full } : plan.layersSent.map { .delta(layersSent: $0.sent, layersTotal: $0.total) }
+                return (outcomes, bytes)
             } catch let error as DockerError where Self.refusesOmittedLayers(error) {
                 log?("the daemon refused the delta archive (\(error.message)); sending the full archive, and always will to this daemon")
                 try? store.remember(true, on: Self.fullArchivesOnly, key: Self.key(daemon))
             }
         }
-        let bytes = try send(images, omitting: [])
+        let bytes = try send(images, omitting: [], stage: nil)
         return (images.map { _ in .full }, bytes)
     }
 
-    private func send(_ images: [(ImageReference, StoredImage)], omitting: Set<Digest>) throws -> Int64 {
-        let counter = Locked<Int64>(0)
+    /// The first load of a staged preload: the first image's bottom layer under a config cut to
+    /// it. `docker load` registers layers only once its whole archive has arrived, so one load
+    /// cannot overlap the two; in two, the daemon registers the bottom layer (the base's root file
+    /// system, the longest single registration) while the rest streams in. nil when nothing would
+    /// overlap: the daemon holds the bottom layer, nothing else is sent, or the blob sits higher
+    /// up in an image too (the second load lists it as held).
+    static func baseStage(of images: [StoredImage], omitting: Set<Digest>, store: Store) throws -> TopLayerArchive? {
+        guard let image = images.first, image.manifest.layers.count > 1, let bottom = image.manifest.layers.first,
+              let diffID = image.config.rootfs.diffIDs.first, !omitting.contains(bottom.digest),
+              !images.contains(where: { $0.manifest.layers.dropFirst().contains { $0.digest == bottom.digest } }) else { return nil }
+        var cut = ImageConfig(platform: image.config.platform)
+        cut.rootfs = RootFS(diffIDs: [diffID])
+        cut.history = [History(created: nil, createdBy: "\(stageHistory) \(image.manifestDescriptor.digest)")]
+        let config = try CanonicalJSON.encode(cut)
+        let path = store.blobPath(bottom.digest)
+        // Inflated here (ISA-L) while it streams, it spares the daemon's registering an unpigz.
+        guard LayerCompression(mediaType: bottom.mediaType) == .gzip,
+              let size = try DaemonArchive.uncompressedSizes(of: [bottom.digest], in: store)[bottom.digest] else {
+            return TopLayerArchive(config: config, daemonLayers: [], layerPath: path, layerSize: try store.blobSize(bottom.digest))
+        }
+        return TopLayerArchive(config: config, daemonLayers: [], layerPath: path, layerSize: size, inflatedFrom: bottom.digest)
+    }
+
+    static let stageHistory = "spark-image-tool preload: loaded ahead, the bottom layer of"
+
+    private func send(_ images: [(ImageReference, StoredImage)], omitting: Set<Digest>, stage: TopLayerArchive?) throws -> Int64 {
         let archive = DaemonArchive(store: store, images: images.map { (reference: $0.0, image: $0.1) })
-        _ = try engine.load { write in
-            try withoutActuallyEscaping(write) { write in
-                let sink = ClosureSink { bytes in
-                    try write(bytes)
-                    counter.update { $0 += Int64(bytes.count) }
+        guard let stage, let bottom = images.first?.1.manifest.layers.first?.digest else {
+            return try stream { try archive.write(omitting: omitting, into: $0) }
+        }
+        // The first archive streams alone, then the rest streams while the daemon registers the
+        // first; the rest's archive ends once the first load has answered, since its layers lean on
+        // the first's. (Signalled twice when all goes well; the one wait takes either.)
+        log?("loading the bottom layer \(bottom) ahead, then the rest while the daemon registers it")
+        let firstSent = DispatchSemaphore(value: 0), firstLoaded = DispatchGroup()
+        let first = Locked<Result<Int64, any Error>?>(nil)
+        firstLoaded.enter()
+        DispatchQueue.global().async {
+            let result = Result { try self.stream { try stage.write(repoTags: [], into: $0); firstSent.signal() } }
+            first.update { $0 = result }
+            firstSent.signal()
+            firstLoaded.leave()
+        }
+        let rest = Result {
+            try stream { sink in
+                firstSent.wait()
+                try archive.write(omitting: omitting.union([bottom]), into: sink) {
+                    firstLoaded.wait()
+                    if case .failure(let error)? = first.value { throw error }
                 }
-                try archive.write(omitting: omitting, into: sink)
+            }
+        }
+        firstLoaded.wait()
+        let firstBytes = try first.value!.get()
+        do { try engine.removeImage(stage.imageID.description) } catch {
+            log?("could not remove the staging image \(stage.imageID) (\(error)); it holds nothing but a layer of the image loaded")
+        }
+        return try firstBytes + rest.get()
+    }
+
+    /// Streams one archive into POST /images/load; the bytes sent.
+    private func stream(_ write: @escaping @Sendable (any ByteSink) throws -> Void) throws -> Int64 {
+        let counter = Locked<Int64>(0)
+        _ = try engine.load { send in
+            try withoutActuallyEscaping(send) { send in
+                try write(ClosureSink { bytes in
+                    try send(bytes)
+                    counter.update { $0 += Int64(bytes.count) }
+                })
             }
         }
         return counter.value
@@ -176,7 +240,7 @@ public struct Preloader: Sendable {
                   let config = try? store.readJSON(ImageConfig.self, daemonImage.id), config.rootfs.diffIDs == daemonImage.layers else { return nil }
             return (earlier, config, newLayers.intersection(earlier.config.rootfs.diffIDs).count)
         }
-        var found: PreloadPatch?
+        var found: TopLayerArchive?
         for candidate in candidates.sorted(by: { $0.shared > $1.shared }) where candidate.shared > 0 {
             found = try PreloadPatch.make(from: candidate.earlier, daemonConfig: candidate.config, to: image, store: store)
             if found != nil { break }
@@ -185,7 +249,7 @@ public struct Preloader: Sendable {
         defer { unlink(patch.layerPath) }
         guard patch.layerSize * 2 < deltaBytes else { return nil }
         let bytes: Int64
-        do { bytes = try send(patch, as: reference) } catch let error as DockerError where Self.refusesOmittedLayers(error) {
+        do { bytes = try stream { try patch.write(repoTags: [reference.familiarDescription], into: $0) } } catch let error as DockerError where Self.refusesOmittedLayers(error) {
             // load() finds that out again and remembers it.
             log?("the daemon refused the patch archive (\(error.message))")
             return nil
@@ -195,31 +259,6 @@ public struct Preloader: Sendable {
         try rememberTree(of: image, loadedAs: patch.imageID)
         log?("\(reference.familiarDescription): loaded as one layer of \(patch.layerSize) bytes on an earlier build the daemon holds")
         return (PreloadResult(reference: reference, imageID: patch.imageID, outcome: .patched), bytes)
-    }
-
-    /// A docker-archive of the patched image: its config, the patch layer, and the daemon's own
-    /// layers listed but left out (the daemon has their chains, so it does not open them).
-    private func send(_ patch: PreloadPatch, as reference: ImageReference) throws -> Int64 {
-        let layerNames = patch.daemonLayers.map { "\($0.encoded)/layer.tar" } + ["patch/layer.tar"]
-        let manifest = try CanonicalJSON.encode([DockerArchiveManifest(config: "\(patch.imageID.encoded).json",
-                                                                       repoTags: [reference.familiarDescription], layers: layerNames)])
-        let counter = Locked<Int64>(0)
-        _ = try engine.load { write in
-            try withoutActuallyEscaping(write) { write in
-                let tar = try TarWriter(sink: ClosureSink { bytes in
-                    try write(bytes)
-                    counter.update { $0 += Int64(bytes.count) }
-                })
-                try tar.append(TarEntry(path: "manifest.json", kind: .file(size: Int64(manifest.count)), mode: 0o644, uid: 0, gid: 0, mtime: 0),
-                               contents: .bytes(manifest))
-                try tar.append(TarEntry(path: "\(patch.imageID.encoded).json", kind: .file(size: Int64(patch.config.count)), mode: 0o644,
-                                        uid: 0, gid: 0, mtime: 0), contents: .bytes(patch.config))
-                try tar.append(TarEntry(path: "patch/layer.tar", kind: .file(size: patch.layerSize), mode: 0o644, uid: 0, gid: 0, mtime: 0),
-                               contents: .file(path: patch.layerPath))
-                try tar.finish()
-            }
-        }
-        return counter.value
     }
 
     /// The stored manifest whose file tree the daemon's image `id` holds (loaded or patched by us).

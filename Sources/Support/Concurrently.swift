@@ -35,3 +35,20 @@ public final class Locked<Value: Sendable>: Sendable {
         try mutex.withLock { try change(&$0) }
     }
 }
+
+/// Runs `other` on another thread while `body` runs on this one, and returns both results once
+/// both have finished; an error of `other` comes before one of `body`.
+public func inParallel<A: Sendable, B>(_ other: @escaping @Sendable () throws -> A, _ body: () throws -> B) throws -> (A, B) {
+    let otherResult = Mutex<Result<A, any Error>?>(nil)
+    let finished = DispatchGroup()
+    finished.enter()
+    DispatchQueue.global().async {
+        let result = Result { try other() }
+        otherResult.withLock { $0 = result }
+        finished.leave()
+    }
+    let bodyResult = Result { try body() }
+    finished.wait()
+    let first = try otherResult.withLock { $0! }.get()
+    return (first, try bodyResult.get())
+}

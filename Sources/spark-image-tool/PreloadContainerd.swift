@@ -8,10 +8,10 @@ import Store
 
 /// Where a preload goes when the cluster runs containerd rather than a Docker daemon.
 struct ContainerdOptions: ParsableArguments {
-    @Flag(name: .long, help: "Load into a kind cluster's nodes (containers labelled io.x-k8s.kind.cluster=NAME; NAME from --cluster, default kind).")
+    @Flag(name: .long, help: "Load into a kind cluster's nodes (containers labelled io.x-k8s.kind.cluster=NAME; NAME from --cluster or --kind=NAME, default kind).")
     var kind = false
 
-    @Flag(name: .long, help: "Load into a k3d cluster's nodes (k3d-NAME-server-*/agent-*; NAME from --cluster, default k3s-default).")
+    @Flag(name: .long, help: "Load into a k3d cluster's nodes (k3d-NAME-server-*/agent-*; NAME from --cluster or --k3d=NAME, default k3s-default).")
     var k3d = false
 
     @Option(name: .long, help: ArgumentHelp("The kind or k3d cluster's name.", valueName: "name"))

@@ -17,7 +17,7 @@ struct Root: ParsableCommand {
                       Logout.self])
 
     static func main() {
-        let arguments = CompatibleArguments.rewrite(Array(CommandLine.arguments.dropFirst()))
+        let arguments = ClusterNameArguments.rewrite(CompatibleArguments.rewrite(Array(CommandLine.arguments.dropFirst())))
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
@@ -36,5 +36,24 @@ enum CompatibleArguments {
         guard let last = arguments.last, commands.contains(last), let first = arguments.first, first.hasPrefix("-"),
               first != "-h", first != "--help" else { return arguments }
         return [last] + arguments.dropLast()
+    }
+}
+
+/// `--kind=NAME` and `--k3d=NAME`: the cluster's name given with the flag, where it cannot be
+/// taken for an image (the flags take no value of their own). They become `--kind --cluster NAME`.
+enum ClusterNameArguments {
+    static let flags = ["--kind", "--k3d"]
+
+    static func rewrite(_ arguments: [String]) -> [String] {
+        var rewritten: [String] = []
+        for (index, argument) in arguments.enumerated() {
+            if argument == "--" { return rewritten + arguments[index...] }
+            guard let flag = flags.first(where: { argument.hasPrefix($0 + "=") }) else {
+                rewritten.append(argument)
+                continue
+            }
+            rewritten += [flag, "--cluster", String(argument.dropFirst(flag.count + 1))]
+        }
+        return rewritten
     }
 }
