@@ -39,11 +39,11 @@ public struct CrioPreloader: Sendable {
     private func preload(_ references: [ImageReference], into node: any NodeCommandRunner, requested: Platform?,
                          supply: Locked<Void>, result: inout ContainerdNodeResult) throws {
         let podman = PodmanSession(node: node)
-        let platform = try podman.platform(requested: requested)
+        // Each podman run costs an ssh or exec round trip: the independent questions go at once.
+        let (platform, listed) = try inParallel({ try podman.platform(requested: requested) }, { try podman.images() })
         result.platform = platform
         let source = ContainerdPreloader(store: store, puller: puller, log: log)
         let images = try supply.update { _ in try references.map { try source.image($0, for: platform, node: node.node) } }
-        let listed = try podman.images()
         var toLoad: [(ImageReference, StoredImage)] = []
         for (reference, image) in zip(references, images) {
             let id = image.manifest.config.digest.encoded, name = reference.description
@@ -103,7 +103,7 @@ public struct CrioPreloader: Sendable {
 
 /// The `podman` commands a cri-o preload runs on one node, each failure naming the node and
 /// carrying podman's own message.
-struct PodmanSession {
+struct PodmanSession: Sendable {
     let node: any NodeCommandRunner
 
     /// The node's platform, refusing another one asked for.
