@@ -147,16 +147,17 @@ public struct MinikubeProfile: Sendable, Equatable {
         return nodes.filter { picked.contains($0.node) }
     }
 
+    /// `env` exits 127 when minikube is not on PATH.
+    static let missing = PreloadError("minikube is not on PATH", hint: "install minikube, or name the Docker daemon with --host")
+
     /// Runs `minikube profile list -o json`; nil when it does not answer with its JSON (an old
     /// minikube), so the caller keeps to the Docker daemon path, which explains itself.
     public static func read(profile: String, environment: [String: String]? = nil) throws -> MinikubeProfile? {
         let output: ProcessOutput
         do { output = try Subprocess.run(["minikube", "profile", "list", "-o", "json"], environment: environment) } catch {
-            throw PreloadError("cannot run minikube: \(error)", hint: "install minikube, or name the Docker daemon with --host")
+            throw PreloadError("cannot run minikube: \(error)", hint: missing.hint)
         }
-        guard output.status != 127 else {
-            throw PreloadError("minikube is not on PATH", hint: "install minikube, or name the Docker daemon with --host")
-        }
+        guard output.status != 127 else { throw missing }
         guard output.status == 0, output.stdout.first == UInt8(ascii: "{") else { return nil }
         return try parse(output.stdout, profile: profile)
     }

@@ -40,9 +40,7 @@ public struct MinikubeSSHTransport: NodeCommandRunner, ContainerdTransport, Equa
     public func run(_ command: [String], stdin: EngineClient.InputProducer?) throws -> CtrResult {
         let result = try LocalProcess.run(commandLine(command), stdin: stdin, what: "minikube ssh into \(node)")
         // minikube exits 1 when the command in the node fails; 127 is env's "not found".
-        if result.exitCode == 127 {
-            throw PreloadError("minikube is not on PATH", hint: "install minikube, or name the Docker daemon with --host")
-        }
+        if result.exitCode == 127 { throw MinikubeProfile.missing }
         return result
     }
 
