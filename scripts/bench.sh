@@ -10,7 +10,7 @@
 #   --heavy-docker-runs N  docker runs in scenarios 5 and 6 (full builds of two images, full
 #                    save | load; default 1, to stay within 15 minutes on 2 cores)
 #   --only LIST      only these scenarios (comma-separated): pigz cold zstd nochange ci pull
-#                    pushonly onejar preload py run snapshot kind; nochange, ci, pull and onejar add
+#                    pushonly onejar preload py run snapshot kind crio; nochange, ci, pull and onejar add
 #                    cold, preload adds onejar (they reuse what it built)
 #   --out DIR        where results.md and results.json go (default: <repo>/bench)
 #   --keep           keep the work directory (stores, logs) instead of removing it
@@ -28,6 +28,8 @@ repo="$(cd "$here/.." && pwd)"
 . "$here/lib/bench/daemon.sh"
 # shellcheck source=lib/bench/kind.sh
 . "$here/lib/bench/kind.sh"
+# shellcheck source=lib/bench/crio.sh
+. "$here/lib/bench/crio.sh"
 # shellcheck source=lib/bench/containerd.sh
 . "$here/lib/bench/containerd.sh"
 # shellcheck source=lib/spark-inputs.sh
@@ -56,7 +58,7 @@ done
 want() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
 for scenario in ${only//,/ }; do
   case "$scenario" in
-    pigz|cold|zstd|nochange|ci|pull|pushonly|onejar|preload|py|run|snapshot|kind) ;;
+    pigz|cold|zstd|nochange|ci|pull|pushonly|onejar|preload|py|run|snapshot|kind|crio) ;;
     *) echo "bench: unknown scenario '$scenario' for --only (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -246,6 +248,7 @@ finish() {
 }
 
 ! want kind || bench_kind_scenario
+! want crio || bench_crio_scenario
 
 if want pigz; then
 log "reference: tar of jars/ | pigz -p 2 -6"

@@ -8,7 +8,7 @@ public enum ContainerdCluster: Sendable, Equatable, CustomStringConvertible {
     case kind(name: String)
     /// k3d: `k3d-NAME-server-N` and `k3d-NAME-agent-N` (labelled `k3d.cluster=NAME`), k3s's containerd.
     case k3d(name: String)
-    /// minikube's containerd runtime on the docker driver: the profile's node containers.
+    /// minikube's containerd or cri-o runtime on the docker or podman driver: the profile's node containers.
     case minikube(profile: String, containers: [String])
 
     static let kindLabel = "io.x-k8s.kind.cluster"
@@ -72,14 +72,21 @@ public enum ContainerdCluster: Sendable, Equatable, CustomStringConvertible {
 
 /// What `minikube profile list -o json` says of one profile.
 public struct MinikubeProfile: Sendable, Equatable {
+    public var name: String
     public var driver: String
     public var runtime: String
-    /// The node containers of a container driver: the first node is named after the profile,
-    /// the others `PROFILE-m02`, ….
-    public var nodeContainers: [String]
+    /// The nodes' names in the profile: empty for the primary control plane, then `m02`, ….
+    public var nodeNames: [String]
 
-    /// Reads the JSON; nil when the profile is not listed.
-    static func parse(_ data: Data, profile: String) throws -> MinikubeProfile? {
+    /// Drivers whose nodes are containers on the local container engine; every other driver
+    /// (kvm2, qemu2, hyperkit, virtualbox, vfkit, hyperv, ssh, …) is reached with `minikube ssh`.
+    static let containerDrivers: Set<String> = ["docker", "podman"]
+
+    /// The node containers of a container driver: named after the profile, then `PROFILE-m02`, ….
+    public var nodeContainers: [String] { nodeNames.map { $0.isEmpty ? name : "\(name)-\($0)" } }
+
+    /// Reads the JSON; refuses a profile it does not list, naming those it does.
+    static func parse(_ data: Data, profile: String) throws -> MinikubeProfile {
         struct List: Decodable { var valid: [Entry]? }
         struct Entry: Decodable {
             var Name: String
@@ -97,33 +104,79 @@ public struct MinikubeProfile: Sendable, Equatable {
             throw PreloadError("`minikube profile list -o json` printed something that is not its JSON: \(error)",
                                hint: "update minikube, or use its Docker daemon with --host")
         }
-        guard let entry = list.valid?.first(where: { $0.Name == profile }) else { return nil }
-        let nodes = (entry.Config?.Nodes ?? [Node(Name: "")]).map { node in
-            node.Name.map { $0.isEmpty ? profile : "\(profile)-\($0)" } ?? profile
+        guard let entry = list.valid?.first(where: { $0.Name == profile }) else {
+            let names = (list.valid ?? []).map(\.Name).sorted()
+            throw PreloadError("minikube has no valid profile '\(profile)' (it lists: \(names.isEmpty ? "none" : names.joined(separator: ", ")))",
+                               hint: "pick one with --profile (`minikube profile list`), or start it with `minikube start -p \(profile)`")
         }
-        return MinikubeProfile(driver: entry.Config?.Driver ?? "", runtime: entry.Config?.KubernetesConfig?.ContainerRuntime ?? "docker",
-                               nodeContainers: nodes)
+        let runtime = entry.Config?.KubernetesConfig?.ContainerRuntime ?? ""
+        let nodes = (entry.Config?.Nodes ?? []).map { $0.Name ?? "" }
+        return MinikubeProfile(name: profile, driver: entry.Config?.Driver ?? "", runtime: runtime.isEmpty ? "docker" : runtime,
+                               nodeNames: nodes.isEmpty ? [""] : nodes)
     }
 
-    /// The containerd cluster this profile is, or nil when its runtime is Docker (the daemon path).
-    public func cluster(profile: String) throws -> ContainerdCluster? {
-        guard runtime != "docker" else { return nil }
-        guard runtime == "containerd" else {
-            throw PreloadError("minikube profile '\(profile)' runs the \(runtime) runtime, which preload does not load into yet",
-                               hint: "use `minikube image load`, or a profile with --container-runtime=containerd or docker")
+    /// How preload reaches this profile: its Docker daemon, its node containers, or `minikube ssh`;
+    /// and which runtime's loader runs there.
+    public func route() throws -> MinikubeRoute {
+        let runtime: NodeRuntime
+        switch self.runtime {
+        case "docker": return .dockerDaemon
+        case "containerd": runtime = .containerd
+        case "cri-o", "crio": runtime = .crio
+        default:
+            throw PreloadError("minikube profile '\(name)' runs the container runtime '\(self.runtime)', which preload does not know",
+                               hint: "preload loads into docker, containerd and cri-o; use `minikube image load` for this one")
         }
-        guard ["docker", "podman"].contains(driver) else {
-            throw PreloadError("minikube profile '\(profile)' runs containerd on the \(driver) driver, whose nodes are not containers",
-                               hint: "use `minikube image load`, or a profile on the docker driver")
+        if Self.containerDrivers.contains(driver) {
+            return .nodeContainers(.minikube(profile: name, containers: nodeContainers), runtime)
         }
-        return .minikube(profile: profile, containers: nodeContainers)
+        guard driver != "none" else {
+            throw PreloadError("minikube profile '\(name)' runs \(self.runtime) on this machine (the none driver), which `minikube ssh` does not reach",
+                               hint: runtime == .containerd ? "preload into its socket with --containerd /run/containerd/containerd.sock"
+                                   : "load with `sudo podman load` on this machine")
+        }
+        return .ssh(nodeNames.map { MinikubeSSHTransport(profile: name, nodeName: $0) }, runtime)
     }
+
+    /// The nodes of a VM profile to preload into: all, or those `picked` by machine name (`P-m02`).
+    public static func pick(_ nodes: [MinikubeSSHTransport], _ picked: [String]?) throws -> [MinikubeSSHTransport] {
+        guard let picked else { return nodes }
+        if let unknown = picked.first(where: { name in !nodes.contains { $0.node == name } }) {
+            throw PreloadError("--nodes names \(unknown), which is not a node of minikube profile '\(nodes.first?.profile ?? "")' (its nodes: \(nodes.map(\.node).joined(separator: ", ")))")
+        }
+        return nodes.filter { picked.contains($0.node) }
+    }
+
+    /// `env` exits 127 when minikube is not on PATH.
+    static let missing = PreloadError("minikube is not on PATH", hint: "install minikube, or name the Docker daemon with --host")
 
     /// Runs `minikube profile list -o json`; nil when it does not answer with its JSON (an old
     /// minikube), so the caller keeps to the Docker daemon path, which explains itself.
     public static func read(profile: String, environment: [String: String]? = nil) throws -> MinikubeProfile? {
-        guard let output = try? Subprocess.run(["minikube", "profile", "list", "-o", "json"], environment: environment),
-              output.status == 0, output.stdout.first == UInt8(ascii: "{") else { return nil }
+        let output: ProcessOutput
+        do { output = try Subprocess.run(["minikube", "profile", "list", "-o", "json"], environment: environment) } catch {
+            throw PreloadError("cannot run minikube: \(error)", hint: missing.hint)
+        }
+        guard output.status != 127 else { throw missing }
+        guard output.status == 0, output.stdout.first == UInt8(ascii: "{") else { return nil }
         return try parse(output.stdout, profile: profile)
     }
+}
+
+/// The container runtime of a cluster's nodes, which decides how an image is loaded there.
+public enum NodeRuntime: String, Sendable, Equatable {
+    /// `ctr images import`, sending only the blobs the node lacks.
+    case containerd
+    /// `podman load` into the containers/storage that CRI-O shares, as `minikube image load` does.
+    case crio = "cri-o"
+}
+
+/// How preload reaches a minikube profile.
+public enum MinikubeRoute: Sendable, Equatable {
+    /// The docker runtime: the profile's Docker daemon (`minikube docker-env`).
+    case dockerDaemon
+    /// The docker or podman driver: node containers on the local Docker daemon, by exec.
+    case nodeContainers(ContainerdCluster, NodeRuntime)
+    /// A VM driver: each node through `minikube ssh`.
+    case ssh([MinikubeSSHTransport], NodeRuntime)
 }

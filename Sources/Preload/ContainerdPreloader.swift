@@ -63,20 +63,11 @@ public struct ContainerdPreloader: Sendable {
     /// stop the others: its result carries the failure.
     public func preload(_ references: [ImageReference], into nodes: [any ContainerdTransport], platform requested: Platform?,
                         jobs: Int) -> [ContainerdNodeResult] {
-        let results = Locked<[String: ContainerdNodeResult]>([:])
         // Each node's images come from the store; a pull into it must not race another node's.
         let supply = Locked<Void>(())
-        try? concurrently(nodes, width: jobs) { node in
-            var result = ContainerdNodeResult(node: node.node, images: [], bytesSent: 0)
-            do {
-                try self.preload(references, into: node, requested: requested, supply: supply, result: &result)
-            } catch {
-                result.failure = "\(error)"
-            }
-            let finished = result
-            results.update { $0[node.node] = finished }
+        return eachNode(nodes.map(\.node), jobs: jobs) { index, result in
+            try self.preload(references, into: nodes[index], requested: requested, supply: supply, result: &result)
         }
-        return nodes.compactMap { results.value[$0.node] }
     }
 
     private func preload(_ references: [ImageReference], into node: any ContainerdTransport, requested: Platform?,
@@ -110,8 +101,8 @@ public struct ContainerdPreloader: Sendable {
     }
 
     /// The image for the node's platform: a stored image of another platform is refused by name
-    /// rather than pulled over it.
-    private func image(_ reference: ImageReference, for platform: Platform, node: String) throws -> StoredImage {
+    /// rather than pulled over it. (Also what the cri-o loader sends.)
+    func image(_ reference: ImageReference, for platform: Platform, node: String) throws -> StoredImage {
         if let descriptor = try store.resolve(reference) {
             let image: StoredImage
             do { image = try store.image(descriptor, platform: platform) } catch {

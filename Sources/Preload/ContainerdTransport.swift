@@ -2,7 +2,7 @@ import DockerEngine
 import Foundation
 import Support
 
-/// What one `ctr` run said.
+/// What one command in a node (`ctr`, `podman`) said.
 public struct CtrResult: Sendable {
     public var exitCode: Int
     public var stdout: String
@@ -23,7 +23,7 @@ public protocol ContainerdTransport: Sendable {
 
 /// The node container's own `ctr`, through the Engine API's exec: what `kind load` does, with no
 /// docker CLI and no temporary file on either side.
-public struct NodeExecTransport: ContainerdTransport {
+public struct NodeExecTransport: ContainerdTransport, NodeCommandRunner {
     public let engine: EngineClient
     public let node: String
     /// `ctr`, or `ctr --address SOCKET` where the node's containerd is not at the default socket (k3s).
@@ -36,7 +36,11 @@ public struct NodeExecTransport: ContainerdTransport {
     }
 
     public func ctr(_ arguments: [String], stdin: EngineClient.InputProducer?) throws -> CtrResult {
-        let result = try engine.exec(in: node, command: command + arguments, stdin: stdin)
+        try run(command + arguments, stdin: stdin)
+    }
+
+    public func run(_ command: [String], stdin: EngineClient.InputProducer?) throws -> CtrResult {
+        let result = try engine.exec(in: node, command: command, stdin: stdin)
         return CtrResult(exitCode: result.exitCode, stdout: result.standardOutput, stderr: result.standardError,
                          bytesSent: result.bytesSent)
     }
@@ -51,23 +55,10 @@ public struct LocalCtrTransport: ContainerdTransport {
     public init(address: String) { self.address = address }
 
     public func ctr(_ arguments: [String], stdin: EngineClient.InputProducer?) throws -> CtrResult {
-        let sent = Locked<Int64>(0)
-        let output: ProcessOutput
-        do {
-            output = try Subprocess.run(["ctr", "--address", address] + arguments) { write in
-                try stdin?({ bytes in
-                    try write(bytes)
-                    sent.update { $0 += Int64(bytes.count) }
-                })
-            }
-        } catch let error as HintedError {
-            throw error
-        } catch {
-            throw PreloadError("cannot run ctr for \(address): \(error)", hint: "install containerd's ctr or put it on PATH")
-        }
-        guard output.status != 127 else {
+        let result = try LocalProcess.run(["ctr", "--address", address] + arguments, stdin: stdin, what: "ctr for \(address)")
+        guard result.exitCode != 127 else {
             throw PreloadError("ctr is not on PATH", hint: "install containerd (it brings ctr), or reach the node with --kind")
         }
-        return CtrResult(exitCode: Int(output.status), stdout: output.stdoutText, stderr: output.stderrText, bytesSent: sent.value)
+        return result
     }
 }

@@ -36,7 +36,7 @@ struct DaemonOptions: ParsableArguments {
 extension Root {
     struct Preload: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Load images into a Docker daemon (minikube, Docker Desktop, DOCKER_HOST) or a cluster's containerd nodes (kind, k3d, minikube's containerd runtime), sending only what each lacks.",
+            abstract: "Load images into a Docker daemon (minikube, Docker Desktop, DOCKER_HOST) or a cluster's nodes (kind, k3d, minikube's containerd or cri-o runtime, on any driver), sending only what each lacks.",
             discussion: """
                 Images missing from the local store are pulled into it first (and stay there for the next cluster).
                 Examples:

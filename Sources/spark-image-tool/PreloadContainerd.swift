@@ -20,7 +20,7 @@ struct ContainerdOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A containerd socket on this machine, reached with this machine's ctr.", valueName: "address"))
     var containerd: String?
 
-    @Option(name: .long, help: ArgumentHelp("Only these nodes (container names, comma-separated).", valueName: "a,b"))
+    @Option(name: .long, help: ArgumentHelp("Only these nodes (container names, or minikube's machine names P-m02 on a VM driver; comma-separated).", valueName: "a,b"))
     var nodes: String?
 
     @Option(name: .long, help: ArgumentHelp("containerd namespace; Kubernetes sees only k8s.io.", valueName: "namespace"))
@@ -50,14 +50,22 @@ struct ContainerdOptions: ParsableArguments {
 }
 
 extension Root.Preload {
-    /// The containerd nodes the options name, each with its transport; nil for a Docker daemon
-    /// (including minikube's docker runtime).
+    /// The nodes the options name, each with its transport and its runtime's loader; nil for a
+    /// Docker daemon (including minikube's docker runtime).
     static func containerdNodes(_ options: ContainerdOptions, daemon: DaemonOptions,
-                                log: (@Sendable (String) -> Void)?) throws -> (cluster: String, nodes: [any ContainerdTransport])? {
-        if let address = options.containerd { return (address, [LocalCtrTransport(address: address)]) }
+                                log: (@Sendable (String) -> Void)?) throws -> (cluster: String, nodes: ClusterNodes)? {
+        if let address = options.containerd { return (address, .containerd([LocalCtrTransport(address: address)])) }
         var cluster = options.nodeCluster
+        var runtime = NodeRuntime.containerd
         if cluster == nil, daemon.minikube, let profile = try MinikubeProfile.read(profile: daemon.profile) {
-            cluster = try profile.cluster(profile: daemon.profile)
+            switch try profile.route() {
+            case .dockerDaemon: return nil
+            case .nodeContainers(let containers, let nodeRuntime): (cluster, runtime) = (containers, nodeRuntime)
+            case .ssh(let nodes, let nodeRuntime):
+                log?("minikube profile \(profile.name): \(profile.runtime) on the \(profile.driver) driver, reached with `minikube ssh`")
+                let picked = try MinikubeProfile.pick(nodes, options.pickedNodes)
+                return ("minikube profile '\(profile.name)'", nodeRuntime == .crio ? .crio(picked) : .containerd(picked))
+            }
         }
         guard let cluster else { return nil }
         // The nodes are containers on the local Docker daemon (not minikube's own).
@@ -66,16 +74,22 @@ extension Root.Preload {
         let engine = try EngineClient(connectingTo: endpoint, log: log)
         let filter = cluster.filter
         let names = try cluster.nodes(among: try engine.listContainers(filter: filter.key, filter.value), picked: options.pickedNodes)
-        return (cluster.description, names.map { NodeExecTransport(engine: engine, container: $0, command: cluster.ctrCommand) })
+        let nodes = names.map { NodeExecTransport(engine: engine, container: $0, command: cluster.ctrCommand) }
+        return (cluster.description, runtime == .crio ? .crio(nodes) : .containerd(nodes))
     }
 
-    static func preloadContainerd(_ references: [ImageReference], cluster: String, nodes: [any ContainerdTransport],
+    static func preloadContainerd(_ references: [ImageReference], cluster: String, nodes: ClusterNodes,
                                   options: ContainerdOptions, store: Store, registry: RegistryOptionGroup, renderer: ProgressRenderer,
                                   platform: Platform?) throws -> ContainerdPreloadReport {
         let log: (@Sendable (String) -> Void)? = registry.verbose ? RegistryOptionGroup.printToStandardError : nil
-        let preloader = ContainerdPreloader(store: store, puller: Puller(session: registry.session(store: store, renderer: renderer)),
-                                            namespace: options.namespace, snapshotter: options.snapshotter, log: log)
-        let results = preloader.preload(references, into: nodes, platform: platform, jobs: registry.jobs)
+        let puller = Puller(session: registry.session(store: store, renderer: renderer))
+        let results = switch nodes {
+        case .containerd(let nodes):
+            ContainerdPreloader(store: store, puller: puller, namespace: options.namespace, snapshotter: options.snapshotter, log: log)
+                .preload(references, into: nodes, platform: platform, jobs: registry.jobs)
+        case .crio(let nodes):
+            CrioPreloader(store: store, puller: puller, log: log).preload(references, into: nodes, platform: platform, jobs: registry.jobs)
+        }
         return ContainerdPreloadReport(cluster: cluster, namespace: options.namespace, results: results)
     }
 
@@ -102,6 +116,14 @@ extension Root.Preload {
         guard reference.hasSuffix(":latest") else { return "\(reference): pods use it with \(policy)" }
         return "warning: \(reference) is tagged latest, for which Kubernetes defaults to imagePullPolicy: Always and pulls it anyway; set \(policy) or use another tag"
     }
+}
+
+/// A cluster's nodes with the loader of their runtime.
+enum ClusterNodes {
+    /// `ctr images import` (kind, k3d, minikube's containerd runtime, a containerd socket).
+    case containerd([any ContainerdTransport])
+    /// `podman load` into the storage CRI-O reads (minikube's cri-o runtime).
+    case crio([any NodeCommandRunner])
 }
 
 /// `preload --json` into containerd nodes.

@@ -92,26 +92,4 @@ struct ClusterDiscoveryTests {
         }
         #expect(error?.message.contains("node dev-control-plane of the kind cluster 'dev' is exited") == true)
     }
-
-    static func profileList(driver: String, runtime: String, nodes: String) -> Data {
-        Data("""
-            {"invalid":[],"valid":[{"Name":"other","Status":"Running","Config":{"Driver":"docker","KubernetesConfig":{"ContainerRuntime":"docker"},"Nodes":[{"Name":""}]}},
-            {"Name":"p","Status":"Running","Config":{"Name":"p","Driver":"\(driver)","KubernetesConfig":{"ContainerRuntime":"\(runtime)"},"Nodes":\(nodes)}}]}
-            """.utf8)
-    }
-
-    @Test func minikubeProfiles() throws {
-        let multi = try MinikubeProfile.parse(Self.profileList(driver: "docker", runtime: "containerd",
-                                                                  nodes: #"[{"Name":"","ControlPlane":true},{"Name":"m02"}]"#), profile: "p")
-        #expect(multi == MinikubeProfile(driver: "docker", runtime: "containerd", nodeContainers: ["p", "p-m02"]))
-        #expect(try multi?.cluster(profile: "p") == .minikube(profile: "p", containers: ["p", "p-m02"]))
-        let docker = try MinikubeProfile.parse(Self.profileList(driver: "docker", runtime: "docker", nodes: "[]"), profile: "other")
-        #expect(try docker?.cluster(profile: "other") == nil, "the docker runtime keeps the daemon path")
-        #expect(try MinikubeProfile.parse(Self.profileList(driver: "docker", runtime: "docker", nodes: "[]"), profile: "absent") == nil)
-        let vm = try MinikubeProfile.parse(Self.profileList(driver: "kvm2", runtime: "containerd", nodes: "[]"), profile: "p")
-        #expect(throws: PreloadError.self) { try vm?.cluster(profile: "p") }
-        let crio = try MinikubeProfile.parse(Self.profileList(driver: "docker", runtime: "cri-o", nodes: "[]"), profile: "p")
-        #expect(throws: PreloadError.self) { try crio?.cluster(profile: "p") }
-        #expect(throws: PreloadError.self) { try MinikubeProfile.parse(Data("not json".utf8), profile: "p") }
-    }
 }

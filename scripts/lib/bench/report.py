@@ -49,6 +49,9 @@ SCENARIOS = [
     ("kind-cold", "10a) preload into a kind node, cold, vs docker save | docker exec ctr import (kind load)", "ours", "docker"),
     ("kind-warm", "10b) preload into a kind node, warm, vs the same", "ours", "docker"),
     ("kind-onejar", "10c) preload into a kind node after one jar vs the same", "ours", "docker"),
+    ("crio-cold", "11a) preload into a cri-o node (podman) through minikube ssh, cold, vs docker save | podman load (minikube image load)", "ours", "docker"),
+    ("crio-warm", "11b) preload into a cri-o node, warm, vs the same", "ours", "docker"),
+    ("crio-onejar", "11c) preload into a cri-o node after one jar vs the same", "ours", "docker"),
     ("pull", "7) docker pull of our image into an empty daemon: split jars (first column) vs jars in one layer", "split", "unsplit"),
     ("run-cold", "8a) RUN: stock-style Dockerfile with apt, cold build+push (docker: BuildKit, --network host)", "ours", "docker"),
     ("run-onejar", "8b) RUN: stock-style Dockerfile, build+push after one jar changed", "ours", "docker"),
@@ -57,6 +60,7 @@ SCENARIOS = [
 COMPETITOR_NAMES = {"docker": "docker-image-tool.sh", "skopeo": "skopeo copy", "pigz": "pigz", "unsplit": "docker pull, --no-split-layers image"}
 PRELOAD_COMPETITOR = "docker save | docker load"
 KIND_COMPETITOR = "docker save | docker exec NODE ctr images import"
+CRIO_COMPETITOR = "docker save | podman load"
 
 results = {}
 for scen, title, a, b in SCENARIOS:
@@ -67,7 +71,8 @@ for scen, title, a, b in SCENARIOS:
     if ra:
         entry["tools"]["spark-image-tool" if a == "ours" else a] = ra
     if rb:
-        name = PRELOAD_COMPETITOR if scen.startswith("preload") else KIND_COMPETITOR if scen.startswith("kind") else COMPETITOR_NAMES[b]
+        name = (PRELOAD_COMPETITOR if scen.startswith("preload") else KIND_COMPETITOR if scen.startswith("kind")
+                else CRIO_COMPETITOR if scen.startswith("crio") else COMPETITOR_NAMES[b])
         entry["tools"][name] = rb
         if ra:
             entry["ratio_ours_over_competitor"] = ra["median"] / rb["median"]
@@ -114,7 +119,7 @@ for scen, e in results.items():
         continue
     ratio = f"{e['ratio_ours_over_competitor']:.3f}" if "ratio_ours_over_competitor" in e else "–"
     up = f"{fmt_b(ours['uploaded_median']) if ours else '–'} / {fmt_b(comp['uploaded_median']) if comp and scen != 'pigz' else '–'}"
-    sent = f"{fmt_b(ours['sent_median'])} / –" if scen.startswith(("preload", "kind")) and ours else "–"
+    sent = f"{fmt_b(ours['sent_median'])} / –" if scen.startswith(("preload", "kind", "crio")) and ours else "–"
     rss = f"{ours['peak_rss_kb'] / 1024:.0f} MiB" if ours else "–"
     rows.append(f"| {md_escape(e['title'])} | {cell(ours) if ours else '–'} | {md_escape(comp_name or '–')} | {cell(comp) if comp else '–'} | {ratio} | {up} | {sent} | {rss} |")
 
