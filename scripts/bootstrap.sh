@@ -8,8 +8,9 @@ packages=(
   libarchive-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libisal-dev pkg-config
   # test peers and validators nobody here wrote
   docker-registry docker.io skopeo umoci containerd
-  # preload into cri-o nodes: podman writes the containers/storage CRI-O reads
-  podman
+  # preload into cri-o nodes: podman writes the containers/storage CRI-O reads; minikube ssh
+  # (VM drivers) passes binary stdin unchanged only through the ssh program
+  podman openssh-client
   # base images (make-base-image.sh) and the tiny test base
   mmdebstrap busybox-static
   # services.sh: umount of what dockerd leaves below its work dir

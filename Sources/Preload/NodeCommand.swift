@@ -38,6 +38,7 @@ public struct MinikubeSSHTransport: NodeCommandRunner, ContainerdTransport, Equa
     }
 
     public func run(_ command: [String], stdin: EngineClient.InputProducer?) throws -> CtrResult {
+        try Self.requireSSHClient()
         let result = try LocalProcess.run(commandLine(command), stdin: stdin, what: "minikube ssh into \(node)")
         // minikube exits 1 when the command in the node fails; 127 is env's "not found".
         if result.exitCode == 127 { throw MinikubeProfile.missing }
@@ -46,6 +47,14 @@ public struct MinikubeSSHTransport: NodeCommandRunner, ContainerdTransport, Equa
 
     public func ctr(_ arguments: [String], stdin: EngineClient.InputProducer?) throws -> CtrResult {
         try run(["ctr"] + arguments, stdin: stdin)
+    }
+
+    /// minikube uses its native client, `--native-ssh=false` or not, when no `ssh` program is on
+    /// PATH; that client would alter the archive (see above).
+    static func requireSSHClient(searchPath: String = ProcessInfo.processInfo.environment["PATH"] ?? "") throws {
+        guard !searchPath.split(separator: ":").contains(where: { FileManager.default.isExecutableFile(atPath: "\($0)/ssh") }) else { return }
+        throw PreloadError("`minikube ssh` needs the ssh program on PATH to pass an image through unchanged (minikube's built-in client would alter it)",
+                           hint: "install an OpenSSH client (Debian and Ubuntu: openssh-client), or put ssh on PATH")
     }
 
     /// One word for a POSIX shell, whatever it holds.

@@ -66,6 +66,23 @@ struct MinikubeDiscoveryTests {
         #expect(error?.hint?.contains("--host") == true)
     }
 
+    /// Without an ssh program minikube falls back to its own client, which would alter the archive.
+    @Test func sshClientRequired() throws {
+        let dir = FileManager.default.temporaryDirectory.appending(path: "sit-ssh-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        do {
+            try MinikubeSSHTransport.requireSSHClient(searchPath: "/nonexistent:\(dir.path)")
+            Issue.record("no ssh on that PATH, yet no error")
+        } catch let error as PreloadError {
+            #expect(error.message.contains("ssh program"))
+            #expect(error.hint?.contains("openssh-client") == true)
+        }
+        #expect(FileManager.default.createFile(atPath: dir.appending(path: "ssh").path, contents: Data("#!/bin/sh\n".utf8),
+                                       attributes: [.posixPermissions: 0o755]))
+        try MinikubeSSHTransport.requireSSHClient(searchPath: "/nonexistent:\(dir.path)")
+    }
+
     @Test func nodesArePickedByMachineName() throws {
         #expect(try MinikubeProfile.pick(Self.sshNodes, nil) == Self.sshNodes)
         #expect(try MinikubeProfile.pick(Self.sshNodes, ["p-m02"]) == [Self.sshNodes[1]])
