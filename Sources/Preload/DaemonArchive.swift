@@ -5,9 +5,10 @@ import Store
 import Support
 
 /// The docker-archive a preload sends: manifest.json, each image's config, and the layers. A gzip
-/// layer whose tar is at most a quarter bigger than its blob (jars, already compressed) goes as
-/// that tar, inflated here (ISA-L) while it streams, so the daemon starts no `unpigz` for it; one
-/// that compresses well (a base's root file system) goes as it is stored, since the extra bytes
+/// layer whose tar is at most a quarter bigger than its blob (jars, already compressed) or at most
+/// 1 MiB goes as that tar, inflated here (ISA-L) while it streams, so the daemon starts no `unpigz`
+/// for it (about 50 ms each for the small layers); one that compresses well (a base's root file
+/// system) goes as it is stored, since the extra bytes
 /// cost the daemon more to unpack and read back than the inflate saves (docs/layer-split.md has the
 /// figures). diff_ids name the uncompressed tars, so either way the daemon registers the same
 /// layers and reports the same image ID. Layers in `omitting` are listed but left out: the daemon
@@ -36,7 +37,7 @@ struct DaemonArchive: Sendable {
         var layers: [String: Layer] = [:]
         for (reference, image) in images {
             let imageLayers = zip(image.manifest.layers, image.config.rootfs.diffIDs).map { blob, diffID in
-                let inflated = sizes[blob.digest].map { $0 <= blob.size + blob.size / 4 } ?? false
+                let inflated = sizes[blob.digest].map { Self.sentInflated(tar: $0, blob: blob.size) } ?? false
                 return Layer(blob: blob, name: inflated ? "\(diffID.encoded)/layer.tar" : Store.archivePath(blob.digest), inflated: inflated)
             }
             for layer in imageLayers where !omitting.contains(layer.blob.digest) { layers[layer.name] = layer }
@@ -62,6 +63,10 @@ struct DaemonArchive: Sendable {
         }
         try beforeEnd()
         try tar.finish()
+    }
+
+    static func sentInflated(tar: Int64, blob: Int64) -> Bool {
+        tar <= blob + blob / 4 || tar <= 1 << 20
     }
 
     /// Streams the gzip blob at `path` as its tar, which must be `size` bytes long.
