@@ -187,6 +187,24 @@ measure() {
   printf '    %-14s %-10s run %d: %6.2f s, +%s B in the registry, peak RSS %s kB\n' "$scen" "$tool" "$run" "$(echo "$t1 - $t0" | bc)" "$((after - before))" "$rss" >&2
 }
 note() { jq -nc --arg k "$1" --arg v "$2" '{note: $k, value: $v}' >>"$runs_file"; }
+# node_phases NAME EMPTY OURS THEIRS STORE IMAGE: a preload scenario's three phases into one node,
+# ours then the competitor: cold (after EMPTY), warm (IMAGE:1 again) and after one jar (IMAGE:jar).
+node_phases() {
+  local name="$1" empty="$2" ours_load="$3" their_load="$4" store="$5" image="$6" i
+  for i in $(seq 1 "$runs"); do
+    "$empty"
+    measure "$name-cold" ours "$i" "$ours_load" "$store" "$image:1"
+    measure "$name-warm" ours "$i" "$ours_load" "$store" "$image:1"
+    measure "$name-onejar" ours "$i" "$ours_load" "$store" "$image:jar"
+  done
+  for i in $(seq 1 "$docker_runs"); do
+    "$empty"
+    measure "$name-cold" docker "$i" "$their_load" "$image:1"
+    measure "$name-warm" docker "$i" "$their_load" "$image:1"
+    measure "$name-onejar" docker "$i" "$their_load" "$image:jar"
+  done
+  "$empty"
+}
 
 # The tool with a given store.
 ours() { local store="$1" sub="$2"; shift 2; "$TOOL" "$sub" --store "$store" "$@"; }

@@ -6,8 +6,8 @@
 # machine's real podman on a storage of its own (overlay driver); ours reaches it through a
 # `minikube` on PATH that answers `profile list` with a kvm2/cri-o profile and runs `ssh -- CMD`
 # locally, as the VM would. No real VM: the ssh hop (the same for both tools) is left out.
-# Needs from bench.sh: BENCH_WORK, logs, dist, BASE, REG, DH, runs, docker_runs, measure, note,
-# ours, add_jar, dk.
+# Needs from bench.sh: BENCH_WORK, logs, dist, BASE, REG, DH, runs, docker_runs, measure, node_phases,
+# note, ours, add_jar, dk.
 
 bench_crio_scenario() {
   log "11) preload into a cri-o node (podman) through minikube ssh vs docker save | podman load (minikube image load)"
@@ -46,18 +46,6 @@ EOS
   crio_load() { set -o pipefail; dk save "$1" | "$CRIO_BIN/podman" load; }
   export -f crio_ours crio_load
 
-  for i in $(seq 1 "$runs"); do
-    crio_empty
-    measure crio-cold ours "$i" crio_ours "$store" "$image:1"
-    measure crio-warm ours "$i" crio_ours "$store" "$image:1"
-    measure crio-onejar ours "$i" crio_ours "$store" "$image:jar"
-  done
-  for i in $(seq 1 "$docker_runs"); do
-    crio_empty
-    measure crio-cold docker "$i" crio_load "$image:1"
-    measure crio-warm docker "$i" crio_load "$image:1"
-    measure crio-onejar docker "$i" crio_load "$image:jar"
-  done
-  crio_empty
+  node_phases crio crio_empty crio_ours crio_load "$store" "$image"
   rm -rf "$CRIO_STORAGE"
 }

@@ -5,7 +5,7 @@
 # is the test services' (scripts/lib/services/containerd.sh): a real containerd on this host and a
 # labelled node container on their dockerd whose ctr reaches it, as a kind node's does.
 # Needs from bench.sh: repo, BENCH_WORK, logs, dist, BASE, REG, DH, TOOL, runs, docker_runs,
-# measure, note, ours, add_jar, dk.
+# measure, node_phases, note, ours, add_jar, dk.
 
 bench_kind_stop() {
   local env="$BENCH_WORK/kind.env"
@@ -45,18 +45,6 @@ bench_kind_scenario() {
   kind_load() { set -o pipefail; dk save "$1" | /usr/bin/docker -H "$KIND_DOCKER" exec -i "$KIND_NODE" ctr -n k8s.io images import --digests --snapshotter=overlayfs -; }
   export -f kind_ours kind_load
 
-  for i in $(seq 1 "$runs"); do
-    kind_empty
-    measure kind-cold ours "$i" kind_ours "$store" "$image:1"
-    measure kind-warm ours "$i" kind_ours "$store" "$image:1"
-    measure kind-onejar ours "$i" kind_ours "$store" "$image:jar"
-  done
-  for i in $(seq 1 "$docker_runs"); do
-    kind_empty
-    measure kind-cold docker "$i" kind_load "$image:1"
-    measure kind-warm docker "$i" kind_load "$image:1"
-    measure kind-onejar docker "$i" kind_load "$image:jar"
-  done
-  kind_empty
+  node_phases kind kind_empty kind_ours kind_load "$store" "$image"
   bench_kind_stop
 }
