@@ -187,6 +187,18 @@ measure() {
   printf '    %-14s %-10s run %d: %6.2f s, +%s B in the registry, peak RSS %s kB\n' "$scen" "$tool" "$run" "$(echo "$t1 - $t0" | bc)" "$((after - before))" "$rss" >&2
 }
 note() { jq -nc --arg k "$1" --arg v "$2" '{note: $k, value: $v}' >>"$runs_file"; }
+# node_images NAME JAR STORE IMAGE: not timed, IMAGE:jar (with one extra jar, bench-extra-JAR) and
+# IMAGE:1 (without) built into STORE and loaded into the main dockerd, where the competitors of a
+# node scenario take them from.
+node_images() {
+  local name="$1" jar="$2" store="$3" image="$4" log="$logs/$1.build.log"
+  add_jar "$jar"
+  ours "$store" build --spark-home "$dist" -r "${image%/spark}" -t jar --base "$BASE" >"$log" 2>&1 \
+    && rm "$dist/jars/bench-extra-$jar.jar" \
+    && ours "$store" build --spark-home "$dist" -r "${image%/spark}" -t 1 --base "$BASE" >>"$log" 2>&1 \
+    && ours "$store" preload --host "$DH" "$image:1" "$image:jar" >>"$log" 2>&1 \
+    || { tail -n 30 "$log" >&2; die "building the $name scenario's images failed"; }
+}
 # node_phases NAME EMPTY OURS THEIRS STORE IMAGE: a preload scenario's three phases into one node,
 # ours then the competitor: cold (after EMPTY), warm (IMAGE:1 again) and after one jar (IMAGE:jar).
 node_phases() {

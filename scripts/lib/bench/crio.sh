@@ -6,12 +6,12 @@
 # machine's real podman on a storage of its own (overlay driver); ours reaches it through a
 # `minikube` on PATH that answers `profile list` with a kvm2/cri-o profile and runs `ssh -- CMD`
 # locally, as the VM would. No real VM: the ssh hop (the same for both tools) is left out.
-# Needs from bench.sh: BENCH_WORK, logs, dist, BASE, REG, DH, runs, docker_runs, measure, node_phases,
-# note, ours, add_jar, dk.
+# Needs from bench.sh: BENCH_WORK, logs, dist, BASE, REG, DH, runs, docker_runs, measure,
+# node_images, node_phases, note, ours, add_jar, dk.
 
 bench_crio_scenario() {
   log "11) preload into a cri-o node (podman) through minikube ssh vs docker save | podman load (minikube image load)"
-  local store="$BENCH_WORK/stores/crio" image="$REG/crio-ours/spark" i
+  local store="$BENCH_WORK/stores/crio" image="$REG/crio-ours/spark"
   CRIO_STORAGE="$BENCH_WORK/crio-storage"
   CRIO_BIN="$BENCH_WORK/crio-bin"
   export CRIO_STORAGE CRIO_BIN
@@ -31,14 +31,7 @@ exec sh -c "${command#sudo }"
 EOS
   chmod +x "$CRIO_BIN/podman" "$CRIO_BIN/minikube"
 
-  # Not timed: the image and the same image after one added jar, in our store and in the main
-  # dockerd (where `minikube image load` takes it from).
-  add_jar 9100
-  ours "$store" build --spark-home "$dist" -r "$REG/crio-ours" -t jar --base "$BASE" >"$logs/crio.build.log" 2>&1 \
-    && rm "$dist/jars/bench-extra-9100.jar" \
-    && ours "$store" build --spark-home "$dist" -r "$REG/crio-ours" -t 1 --base "$BASE" >>"$logs/crio.build.log" 2>&1 \
-    && ours "$store" preload --host "$DH" "$image:1" "$image:jar" >>"$logs/crio.build.log" 2>&1 \
-    || { tail -n 30 "$logs/crio.build.log" >&2; die "building the cri-o scenario's images failed"; }
+  node_images crio 9100 "$store" "$image"   # where `minikube image load` takes them from: the main dockerd
   note machine.podman "$(podman --version)"
 
   crio_empty() { "$CRIO_BIN/podman" rmi --all --force >/dev/null 2>&1 || true; }

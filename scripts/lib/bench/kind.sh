@@ -5,7 +5,7 @@
 # is the test services' (scripts/lib/services/containerd.sh): a real containerd on this host and a
 # labelled node container on their dockerd whose ctr reaches it, as a kind node's does.
 # Needs from bench.sh: repo, BENCH_WORK, logs, dist, BASE, REG, DH, TOOL, runs, docker_runs,
-# measure, node_phases, note, ours, add_jar, dk.
+# measure, node_images, node_phases, note, ours, add_jar, dk.
 
 bench_kind_stop() {
   local env="$BENCH_WORK/kind.env"
@@ -17,7 +17,7 @@ bench_kind_scenario() {
   local kind_env="$BENCH_WORK/kind.env"
   SIT_SERVICES_ENV="$kind_env" "$repo/scripts/services.sh" start --env-file "$kind_env" dockerd containerd kind-nodes \
     >"$logs/kind-services.log" 2>&1 || { tail -n 30 "$logs/kind-services.log" >&2; die "services.sh start (kind nodes) failed"; }
-  local store="$BENCH_WORK/stores/kind" image="$REG/kind-ours/spark" i
+  local store="$BENCH_WORK/stores/kind" image="$REG/kind-ours/spark"
   # shellcheck source=/dev/null
   KIND_DOCKER="$(. "$kind_env"; echo "$SIT_DOCKER_HOST")"
   KIND_NODE="$(. "$kind_env"; echo "${SIT_KIND_NODES%% *}")"
@@ -25,14 +25,7 @@ bench_kind_scenario() {
   KIND_SOCKET="$(. "$kind_env"; echo "$SIT_CONTAINERD_NODE1_ADDRESS")"
   export KIND_DOCKER KIND_NODE KIND_CLUSTER KIND_SOCKET
 
-  # Not timed: the image and the same image after one added jar, in our store and in the main
-  # dockerd (where `kind load docker-image` takes it from).
-  add_jar 9000
-  ours "$store" build --spark-home "$dist" -r "$REG/kind-ours" -t jar --base "$BASE" >"$logs/kind.build.log" 2>&1 \
-    && rm "$dist/jars/bench-extra-9000.jar" \
-    && ours "$store" build --spark-home "$dist" -r "$REG/kind-ours" -t 1 --base "$BASE" >>"$logs/kind.build.log" 2>&1 \
-    && ours "$store" preload --host "$DH" "$image:1" "$image:jar" >>"$logs/kind.build.log" 2>&1 \
-    || { tail -n 30 "$logs/kind.build.log" >&2; die "building the kind scenario's images failed"; }
+  node_images kind 9000 "$store" "$image"   # where `kind load docker-image` takes them from: the main dockerd
   note image.kind_docker_save_bytes "$(dk save "$image:1" | wc -c)"
 
   kind_empty() { # the node's k8s.io namespace without images, content or snapshots
