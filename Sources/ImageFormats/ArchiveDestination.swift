@@ -77,8 +77,7 @@ public struct ArchiveDestination: Sendable {
                     config: Store.archivePath(manifest.config.digest), repoTags: [reference.familiarDescription],
                     layers: manifest.layers.map { Store.archivePath($0.digest) }))
             }
-            descriptor.annotations = [Annotation.refName: reference.description, Annotation.containerdImageName: reference.description]
-            descriptors.append(descriptor)
+            descriptors.append(Self.named(descriptor, reference.description))
             for blob in try store.reachableBlobs(from: descriptor) { blobs[blob.digest] = blob }
         }
         var metadata: [(String, [UInt8])] = []
@@ -90,13 +89,39 @@ public struct ArchiveDestination: Sendable {
         try writeArchive(into: sink, metadata: metadata, blobs: blobs.keys.sorted().filter { !omitting.contains($0) })
     }
 
-    private func writeArchive(into sink: any ByteSink, metadata: [(String, [UInt8])], blobs: [Digest]) throws(StoreError) {
+    /// Streams an OCI archive of `manifests` under names the caller picks (names that need not be
+    /// in the store), holding the stored `blobs` and the `made` ones: a manifest or config made
+    /// for this archive alone.
+    public func writeOCIArchive(_ manifests: [(name: String, descriptor: Descriptor)], blobs: [Digest],
+                                made: [Digest: [UInt8]] = [:], into sink: any ByteSink) throws(StoreError) {
+        let index: [UInt8]
+        do { index = try CanonicalJSON.encode(ImageIndex(manifests: manifests.map { Self.named($0.descriptor, $0.name) })) } catch {
+            throw .io("archive", "cannot encode the archive's index: \(error)")
+        }
+        let layout: [UInt8]
+        do { layout = try CanonicalJSON.encode(ImageLayoutMarker()) } catch { throw .io("archive", "\(error)") }
+        try writeArchive(into: sink, metadata: [("oci-layout", layout), ("index.json", index)], blobs: blobs, made: made)
+    }
+
+    /// The descriptor under `name`, for OCI tools and for containerd's import.
+    private static func named(_ descriptor: Descriptor, _ name: String) -> Descriptor {
+        var named = descriptor
+        named.annotations = [Annotation.refName: name, Annotation.containerdImageName: name]
+        return named
+    }
+
+    private func writeArchive(into sink: any ByteSink, metadata: [(String, [UInt8])], blobs: [Digest],
+                              made: [Digest: [UInt8]] = [:]) throws(StoreError) {
         do {
             let tar = try TarWriter(sink: sink)
             for (name, bytes) in metadata {
                 try tar.append(TarEntry(path: name, kind: .file(size: Int64(bytes.count)), mode: 0o644), contents: .bytes(bytes))
             }
             for dir in ["blobs", "blobs/sha256"] { try tar.append(TarEntry(path: dir, kind: .directory, mode: 0o755)) }
+            for (digest, bytes) in made.sorted(by: { $0.key < $1.key }) {
+                try tar.append(TarEntry(path: Store.archivePath(digest), kind: .file(size: Int64(bytes.count)), mode: 0o644),
+                               contents: .bytes(bytes))
+            }
             for digest in blobs {
                 guard store.hasBlob(digest) else { throw StoreError.missingBlob(digest) }
                 try tar.append(TarEntry(path: Store.archivePath(digest), kind: .file(size: try store.blobSize(digest)), mode: 0o644),

@@ -1,3 +1,4 @@
+import Archive
 import DockerEngine
 import Foundation
 import ImageFormats
@@ -34,8 +35,9 @@ public struct ContainerdNodeResult: Sendable {
 /// Loads images from the store into containerd nodes (kind, k3d, minikube's containerd
 /// runtime, a containerd socket), each through its `ContainerdTransport`, all nodes at once.
 /// Per node: nothing when it has the manifest under the name, a tag when it has the manifest
-/// under another name, else one OCI archive of the node's platform that leaves out every blob its
-/// content store lists, imported and unpacked by the node's own `ctr`, then checked.
+/// under another name, else the node's platform's image, leaving out every blob its content store
+/// lists, imported and unpacked by the node's own `ctr` (in three imports when the base goes too:
+/// `ContainerdStages`), then checked.
 public struct ContainerdPreloader: Sendable {
     public let store: Store
     public let puller: (any ImageFetching)?
@@ -142,13 +144,13 @@ public struct ContainerdPreloader: Sendable {
         let present = store.cached(Self.fullArchivesOnly, key: key) == true ? [] : listed
         let omitted = Set(images.flatMap { Self.blobs(of: $0.1) }.map(\.digest)).intersection(present)
         do {
-            let bytes = try send(images.map(\.0), to: session, platform: platform, omitting: omitted)
+            let bytes = try send(images, to: session, platform: platform, omitting: omitted)
             return (Self.outcomes(images, omitted: omitted), bytes)
         } catch let failure as ImportFailure where !omitted.isEmpty && failure.lacksContent {
             try session.removeIncomplete(images.map { $0.0.description })
             log?("\(session.node.node): a blob it listed is gone (\(failure.stderr)); sending the full archive, and always will to this containerd")
             try? store.remember(true, on: Self.fullArchivesOnly, key: key)
-            let bytes = try send(images.map(\.0), to: session, platform: platform, omitting: [])
+            let bytes = try send(images, to: session, platform: platform, omitting: [])
             return (Self.outcomes(images, omitted: []), bytes)
         }
     }
@@ -165,15 +167,46 @@ public struct ContainerdPreloader: Sendable {
         }
     }
 
-    private func send(_ references: [ImageReference], to session: NodeSession, platform: Platform, omitting: Set<Digest>) throws -> Int64 {
-        let store = self.store
-        let producer: EngineClient.InputProducer = { write in
-            try withoutActuallyEscaping(write) { write in
-                try ArchiveDestination(store: store, format: .ociArchive).write(
-                    references, into: ClosureSink(write), platform: platform, omitting: omitting, onePlatform: true)
-            }
+    /// Sends the images in three imports when the bottom layer goes too (`ContainerdStages`), else
+    /// in one; the bytes sent.
+    private func send(_ images: [(ImageReference, StoredImage)], to session: NodeSession, platform: Platform,
+                      omitting: Set<Digest>) throws -> Int64 {
+        guard let stages = ContainerdStages(images.map(\.1), omitting: omitting) else {
+            return try sendNamed(images.map(\.0), to: session, platform: platform, omitting: omitting)
         }
-        return try session.importArchive(producer, platform: platform)
+        log?("\(session.node.node): unpacking the bottom layer \(stages.ahead.layer.digest) while the rest streams in")
+        defer { removeStaging(stages, from: session) }
+        let store = self.store
+        let (bottom, rest) = try inParallel({
+            try session.importArchive(Self.producer { try stages.writeBottom(from: store, into: $0) }, platform: platform, staging: true)
+        }, {
+            try session.importArchive(Self.producer { try stages.writeRest(from: store, into: $0) }, platform: platform,
+                                      unpack: false, staging: true)
+        })
+        // Manifests and configs go again (a few KiB): the layers are all the node's now.
+        let layers = Set(images.flatMap { $0.1.manifest.layers.map(\.digest) })
+        return try bottom + rest + sendNamed(images.map(\.0), to: session, platform: platform, omitting: omitting.union(layers))
+    }
+
+    private func removeStaging(_ stages: ContainerdStages, from session: NodeSession) {
+        let names = [stages.bottomName] + stages.restNames
+        do { try session.remove(names) } catch {
+            log?("could not remove the staging images \(names.joined(separator: ", ")) (\(error)); they hold only the image's own content")
+        }
+    }
+
+    /// One import of the images under their names, unpacked.
+    private func sendNamed(_ references: [ImageReference], to session: NodeSession, platform: Platform,
+                           omitting: Set<Digest>) throws -> Int64 {
+        let store = self.store
+        return try session.importArchive(Self.producer { sink in
+            try ArchiveDestination(store: store, format: .ociArchive).write(
+                references, into: sink, platform: platform, omitting: omitting, onePlatform: true)
+        }, platform: platform)
+    }
+
+    private static func producer(_ write: @escaping @Sendable (any ByteSink) throws -> Void) -> EngineClient.InputProducer {
+        { send in try withoutActuallyEscaping(send) { send in try write(ClosureSink(send)) } }
     }
 }
 

@@ -50,10 +50,14 @@ struct NodeSession: Sendable {
         _ = try run(["images", "tag", "--force", source, target], doing: "tag \(source) as \(target)")
     }
 
-    /// Streams the archive into `ctr images import`, unpacking for `snapshotter`; the bytes sent.
-    func importArchive(_ archive: @escaping EngineClient.InputProducer, platform: Platform) throws -> Int64 {
-        let result = try node.ctr(namespaced(["images", "import", "--digests", "--platform", platform.description,
-                                              "--snapshotter=\(snapshotter)", "-"]), stdin: archive)
+    /// Streams the archive into `ctr images import`; the bytes sent. Unpacks for `snapshotter`
+    /// unless `unpack` is false. Each image is named by its digest too, as `kind load` does, unless
+    /// this is a staging import, whose names are removed afterwards.
+    func importArchive(_ archive: @escaping EngineClient.InputProducer, platform: Platform,
+                       unpack: Bool = true, staging: Bool = false) throws -> Int64 {
+        let result = try node.ctr(namespaced(["images", "import", "--platform", platform.description]
+                                             + (unpack ? ["--snapshotter=\(snapshotter)"] : ["--no-unpack"])
+                                             + (staging ? [] : ["--digests"]) + ["-"]), stdin: archive)
         guard result.exitCode == 0 else {
             throw ImportFailure(exitCode: result.exitCode, stderr: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
         }
@@ -64,7 +68,11 @@ struct NodeSession: Sendable {
     /// nothing that a pod would try to start from.
     func removeIncomplete(_ names: [String]) throws {
         let broken = try images().filter { names.contains($0.name) && !$0.isReady }.map(\.name)
-        if !broken.isEmpty { _ = try run(["images", "rm"] + broken, doing: "remove the incomplete \(broken.joined(separator: ", "))") }
+        if !broken.isEmpty { try remove(broken) }
+    }
+
+    func remove(_ names: [String]) throws {
+        _ = try run(["images", "rm"] + names, doing: "remove \(names.joined(separator: ", "))")
     }
 
     /// Every name resolves to its manifest, with all content present and unpacked.

@@ -127,29 +127,20 @@ public struct Preloader: Sendable {
     }
 
     /// The first load of a staged preload: the first image's bottom layer under a config cut to
-    /// it. `docker load` registers layers only once its whole archive has arrived, so one load
-    /// cannot overlap the two; in two, the daemon registers the bottom layer (the base's root file
-    /// system, the longest single registration) while the rest streams in. nil when nothing would
-    /// overlap: the daemon holds the bottom layer, nothing else is sent, or the blob sits higher
-    /// up in an image too (the second load lists it as held).
+    /// it (`BottomLayerAhead`). `docker load` registers layers only once its whole archive has
+    /// arrived, so one load cannot overlap the two; in two, the daemon registers the bottom layer
+    /// while the rest streams in.
     static func baseStage(of images: [StoredImage], omitting: Set<Digest>, store: Store) throws -> TopLayerArchive? {
-        guard let image = images.first, image.manifest.layers.count > 1, let bottom = image.manifest.layers.first,
-              let diffID = image.config.rootfs.diffIDs.first, !omitting.contains(bottom.digest),
-              !images.contains(where: { $0.manifest.layers.dropFirst().contains { $0.digest == bottom.digest } }) else { return nil }
-        var cut = ImageConfig(platform: image.config.platform)
-        cut.rootfs = RootFS(diffIDs: [diffID])
-        cut.history = [History(created: nil, createdBy: "\(stageHistory) \(image.manifestDescriptor.digest)")]
-        let config = try CanonicalJSON.encode(cut)
-        let path = store.blobPath(bottom.digest)
+        guard let ahead = BottomLayerAhead(of: images, omitting: omitting) else { return nil }
+        let config = try ahead.config()
+        let path = store.blobPath(ahead.layer.digest)
         // Inflated here (ISA-L) while it streams, it spares the daemon's registering an unpigz.
-        guard LayerCompression(mediaType: bottom.mediaType) == .gzip,
-              let size = try DaemonArchive.uncompressedSizes(of: [bottom.digest], in: store)[bottom.digest] else {
-            return TopLayerArchive(config: config, daemonLayers: [], layerPath: path, layerSize: try store.blobSize(bottom.digest))
+        guard LayerCompression(mediaType: ahead.layer.mediaType) == .gzip,
+              let size = try DaemonArchive.uncompressedSizes(of: [ahead.layer.digest], in: store)[ahead.layer.digest] else {
+            return TopLayerArchive(config: config, daemonLayers: [], layerPath: path, layerSize: try store.blobSize(ahead.layer.digest))
         }
-        return TopLayerArchive(config: config, daemonLayers: [], layerPath: path, layerSize: size, inflatedFrom: bottom.digest)
+        return TopLayerArchive(config: config, daemonLayers: [], layerPath: path, layerSize: size, inflatedFrom: ahead.layer.digest)
     }
-
-    static let stageHistory = "spark-image-tool preload: loaded ahead, the bottom layer of"
 
     private func send(_ images: [(ImageReference, StoredImage)], omitting: Set<Digest>, stage: TopLayerArchive?) throws -> Int64 {
         let archive = DaemonArchive(store: store, images: images.map { (reference: $0.0, image: $0.1) })

@@ -135,6 +135,30 @@ struct ContainerdPreloadTests {
         }
     }
 
+    /// In a namespace of its own, each node lacks even the base: the bottom layer goes ahead and is
+    /// unpacked while the rest streams in, then the image is imported under its name. The image is
+    /// complete, unpacked and runnable, and no staging name is left.
+    @Test("cold, with the base absent: the bottom layer ahead, staging names gone, runnable")
+    func stagedColdImport() throws {
+        guard let cluster = try TestServices.kindCluster() else { return }
+        try Self.built { built, image in
+            let namespace = "sit-staged-\(UUID().uuidString.prefix(8).lowercased())"
+            for node in cluster.nodes { try node.hostCtr(["namespaces", "create", namespace]).check() }
+            let (cold, report) = try Self.preload(built, cluster, image, ["--kind", "--cluster", cluster.name, "--namespace", namespace, "--verbose"])
+            #expect(try #require(report, "\(cold)").nodes.allSatisfy { $0.images.map(\.outcome) == ["imported"] }, "\(cold)")
+            for node in cluster.nodes {
+                #expect(cold.stderr.contains("\(node.container): unpacking the bottom layer"), "\(cold.stderr)")
+                let check = try node.hostCtr(["-n", namespace, "images", "check"]).check().stdout
+                let row = try #require(check.split(separator: "\n").first { $0.hasPrefix(image + " ") }, "\(check)")
+                #expect(row.contains(try built.tool.manifestDigest(image)) && row.contains("complete") && row.hasSuffix("true"), "\(row)")
+                #expect(!check.contains("spark-image-tool-staging"), "staging names are removed: \(check)")
+                let run = try node.hostCtr(["-n", namespace, "run", "--rm", image, "sit-run-\(UUID().uuidString.prefix(8))",
+                                            "/opt/spark/bin/spark-submit", "--version"]).check()
+                #expect(run.stdout == "spark-submit --version\n", "\(run)")
+            }
+        }
+    }
+
     /// A node reached through a socket on this host (`--containerd`) gets the image; then a
     /// second image on the same base goes to both nodes through minikube's containerd runtime
     /// (a fake `minikube` on PATH answers as the real one's JSON does): the node that has the
