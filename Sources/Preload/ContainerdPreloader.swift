@@ -78,6 +78,7 @@ public struct ContainerdPreloader: Sendable {
         // Each ctr run costs an exec round trip: the questions that do not depend on each other go at once.
         let (platform, listed) = try inParallel({ try session.platform(requested: requested) }, { try session.images() })
         result.platform = platform
+        removeStaleStaging(listed.map(\.name), from: session)
         let images = try supply.update { _ in try references.map { try image($0, for: platform, node: node.node) } }
         var toImport: [(ImageReference, StoredImage)] = []
         for (reference, image) in zip(references, images) {
@@ -186,6 +187,15 @@ public struct ContainerdPreloader: Sendable {
         // Manifests and configs go again (a few KiB): the layers are all the node's now.
         let layers = Set(images.flatMap { $0.1.manifest.layers.map(\.digest) })
         return try bottom + rest + sendNamed(images.map(\.0), to: session, platform: platform, omitting: omitting.union(layers))
+    }
+
+    private func removeStaleStaging(_ names: [String], from session: NodeSession) {
+        let stale = ContainerdStages.stale(names, now: Date())
+        guard !stale.isEmpty else { return }
+        log?("\(session.node.node): removing \(stale.joined(separator: ", ")), left by a preload killed between its imports")
+        do { try session.remove(stale) } catch {
+            log?("could not remove \(stale.joined(separator: ", ")) (\(error)); they hold only an image's own content")
+        }
     }
 
     private func removeStaging(_ stages: ContainerdStages, from session: NodeSession) {

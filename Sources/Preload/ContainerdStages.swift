@@ -19,17 +19,31 @@ struct ContainerdStages {
     let images: [StoredImage]
     /// Blobs the node holds: the second import leaves them out.
     let omitting: Set<Digest>
-    /// Names no other preload picks: two preloads into one node must not remove each other's.
-    let stagingRepository = "localhost/spark-image-tool-staging"
-    let stagingTag = UUID().uuidString.prefix(8).lowercased()
+    /// Names no other preload picks (two preloads into one node must not remove each other's),
+    /// led by the time they were made, so that a later preload can tell those a killed preload
+    /// left from those a running one is using.
+    let stagingTag = "\(Int(Date().timeIntervalSince1970))-\(UUID().uuidString.prefix(8).lowercased())"
+    static let stagingRepository = "localhost/spark-image-tool-staging"
+    /// Longer than any preload takes.
+    static let staleAfter: TimeInterval = 3600
 
     init?(_ images: [StoredImage], omitting: Set<Digest>) {
         guard let ahead = BottomLayerAhead(of: images, omitting: omitting) else { return nil }
         (self.ahead, self.images, self.omitting) = (ahead, images, omitting)
     }
 
-    var bottomName: String { "\(stagingRepository):\(stagingTag)-bottom" }
-    var restNames: [String] { images.indices.map { "\(stagingRepository):\(stagingTag)-\($0)" } }
+    var bottomName: String { "\(Self.stagingRepository):\(stagingTag)-bottom" }
+    var restNames: [String] { images.indices.map { "\(Self.stagingRepository):\(stagingTag)-\($0)" } }
+
+    /// The staging names among `names` made over `staleAfter` before `now`: left by a preload that
+    /// was killed between its imports.
+    static func stale(_ names: [String], now: Date) -> [String] {
+        names.filter { name in
+            guard name.hasPrefix("\(stagingRepository):"), let made = name.dropFirst(stagingRepository.count + 1).split(separator: "-").first,
+                  let seconds = TimeInterval(made) else { return false }
+            return now.timeIntervalSince1970 - seconds > staleAfter
+        }
+    }
 
     /// The first import: the bottom layer under a manifest and config cut to it.
     func writeBottom(from store: Store, into sink: any ByteSink) throws {

@@ -137,8 +137,9 @@ struct ContainerdPreloadTests {
 
     /// In a namespace of its own, each node lacks even the base: the bottom layer goes ahead and is
     /// unpacked while the rest streams in, then the image is imported under its name. The image is
-    /// complete, unpacked and runnable, and no staging name is left.
-    @Test("cold, with the base absent: the bottom layer ahead, staging names gone, runnable")
+    /// complete, unpacked and runnable, and no staging name is left; one a killed preload left is
+    /// removed by the next preload.
+    @Test("cold, with the base absent: the bottom layer ahead, staging names gone, runnable; stale ones removed")
     func stagedColdImport() throws {
         guard let cluster = try TestServices.kindCluster() else { return }
         try Self.built { built, image in
@@ -156,6 +157,18 @@ struct ContainerdPreloadTests {
                                             "/opt/spark/bin/spark-submit", "--version"]).check()
                 #expect(run.stdout == "spark-submit --version\n", "\(run)")
             }
+
+            // What a preload killed between its imports leaves is removed by the next one; what a
+            // running preload uses (made just now) is not.
+            let node = cluster.nodes[0]
+            let (killed, running) = ("localhost/spark-image-tool-staging:1000-deadbeef-bottom",
+                                     "localhost/spark-image-tool-staging:\(Int(Date().timeIntervalSince1970))-cafebabe-bottom")
+            for name in [killed, running] { try node.hostCtr(["-n", namespace, "images", "tag", image, name]).check() }
+            let (warm, _) = try Self.preload(built, cluster, image, ["--kind", "--cluster", cluster.name, "--nodes", node.container,
+                                                                     "--namespace", namespace, "--verbose"])
+            #expect(warm.stderr.contains("removing \(killed)"), "\(warm.stderr)")
+            let names = try node.hostCtr(["-n", namespace, "images", "ls", "-q"]).check().stdout.split(separator: "\n").map(String.init)
+            #expect(!names.contains(killed) && names.contains(running) && names.contains(image), "\(names)")
         }
     }
 

@@ -53,6 +53,21 @@ struct ContainerdStagesTests {
         #expect(try #require(ContainerdStages([image], omitting: [])).bottomName != stages.bottomName, "another preload stages under other names")
     }
 
+    @Test func stagingNamesOverAnHourOldAreStale() throws {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let repository = ContainerdStages.stagingRepository
+        let names = ["\(repository):1799990000-0123abcd-bottom", "\(repository):1799990000-0123abcd-0",
+                     "\(repository):1799999000-89abcdef-bottom", "\(repository):latest", "docker.io/library/spark:1799990000-x",
+                     "localhost/spark-image-tool-staging-not:1799990000-0123abcd-0"]
+        #expect(ContainerdStages.stale(names, now: now) == Array(names.prefix(2)))
+
+        let fixture = try ImageFixture()
+        let image = try fixture.image([try fixture.layer([F.file("base", "b")]), try fixture.layer([F.file("a.jar", "a")])])
+        let stages = try #require(ContainerdStages([image], omitting: []))
+        #expect(ContainerdStages.stale([stages.bottomName] + stages.restNames, now: Date()).isEmpty)
+        #expect(ContainerdStages.stale([stages.bottomName], now: Date().addingTimeInterval(2 * ContainerdStages.staleAfter)) == [stages.bottomName])
+    }
+
     @Test func noStagesWhenTheNodeHoldsTheBottomLayer() throws {
         let fixture = try ImageFixture()
         let base = try fixture.layer([F.file("base", "b")])
