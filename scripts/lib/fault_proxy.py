@@ -362,7 +362,15 @@ def make_canary_handler(state: State):
         def handle_any(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(min(length, 1 << 16)) if length else b""
-            if length > len(body):
+            # The rest is read and dropped before the answer: answering mid-upload and closing
+            # would make the client's error a race between our 401 and its broken pipe.
+            rest = length - len(body)
+            while rest > 0:
+                chunk = self.rfile.read(min(rest, 1 << 20))
+                if not chunk:
+                    break
+                rest -= len(chunk)
+            if rest > 0:
                 self.close_connection = True
             with state.lock:
                 if len(state.canary_requests) < 10_000:
