@@ -14,8 +14,9 @@ struct BottomLayerAhead {
     /// holds that layer, nothing else is sent, or the blob sits higher up in an image too (the
     /// rest would then list it as held above another layer).
     init?(of images: [StoredImage], omitting: Set<Digest>) {
-        guard let image = images.first, image.manifest.layers.count > 1, let bottom = image.manifest.layers.first,
+        guard let image = images.first, let bottom = image.manifest.layers.first,
               let diffID = image.config.rootfs.diffIDs.first, !omitting.contains(bottom.digest),
+              images.contains(where: { $0.manifest.layers.contains { $0.digest != bottom.digest && !omitting.contains($0.digest) } }),
               !images.contains(where: { $0.manifest.layers.dropFirst().contains { $0.digest == bottom.digest } }) else { return nil }
         (self.image, self.layer, self.diffID) = (image, bottom, diffID)
     }

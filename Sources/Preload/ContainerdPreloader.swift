@@ -76,9 +76,11 @@ public struct ContainerdPreloader: Sendable {
                          supply: Locked<Void>, result: inout ContainerdNodeResult) throws {
         let session = NodeSession(node: node, namespace: namespace, snapshotter: snapshotter)
         // Each ctr run costs an exec round trip: the questions that do not depend on each other go at once.
-        let (platform, listed) = try inParallel({ try session.platform(requested: requested) }, { try session.images() })
+        let (platform, rows) = try inParallel({ try session.platform(requested: requested) }, { try session.images() })
         result.platform = platform
-        removeStaleStaging(listed.map(\.name), from: session)
+        removeStaleStaging(rows, from: session)
+        // A staging name goes away at the end of the preload that made it: never a tag's source.
+        let listed = rows.filter { !ContainerdStages.isStaging($0.name) }
         let images = try supply.update { _ in try references.map { try image($0, for: platform, node: node.node) } }
         var toImport: [(ImageReference, StoredImage)] = []
         for (reference, image) in zip(references, images) {
@@ -132,7 +134,7 @@ public struct ContainerdPreloader: Sendable {
         do {
             return try importDeltaOrFull(images, session: session, platform: platform)
         } catch let failure as ImportFailure {
-            try? session.removeIncomplete(images.map { $0.0.description })
+            try? session.removeIncomplete(Self.names(of: images))
             throw PreloadError("node \(session.node.node): ctr images import failed (exit \(failure.exitCode)): \(failure.stderr)",
                                hint: "containerd's message above says why; the node keeps no half-imported image")
         }
@@ -148,12 +150,18 @@ public struct ContainerdPreloader: Sendable {
             let bytes = try send(images, to: session, platform: platform, omitting: omitted)
             return (Self.outcomes(images, omitted: omitted), bytes)
         } catch let failure as ImportFailure where !omitted.isEmpty && failure.lacksContent {
-            try session.removeIncomplete(images.map { $0.0.description })
+            try session.removeIncomplete(Self.names(of: images))
             log?("\(session.node.node): a blob it listed is gone (\(failure.stderr)); sending the full archive, and always will to this containerd")
             try? store.remember(true, on: Self.fullArchivesOnly, key: key)
             let bytes = try send(images, to: session, platform: platform, omitting: [])
             return (Self.outcomes(images, omitted: []), bytes)
         }
+    }
+
+    /// The names an import gives the images on a node: theirs, and the `sha256:<config>` that
+    /// Kubernetes' CRI plugin adds for each image created in `k8s.io`.
+    private static func names(of images: [(ImageReference, StoredImage)]) -> [String] {
+        images.map(\.0.description) + images.map(\.1.manifest.config.digest.description)
     }
 
     /// What an archive of one image holds: its manifest, config and layers.
@@ -172,7 +180,7 @@ public struct ContainerdPreloader: Sendable {
     /// in one; the bytes sent.
     private func send(_ images: [(ImageReference, StoredImage)], to session: NodeSession, platform: Platform,
                       omitting: Set<Digest>) throws -> Int64 {
-        guard let stages = ContainerdStages(images.map(\.1), omitting: omitting) else {
+        guard let stages = try ContainerdStages(images.map(\.1), omitting: omitting) else {
             return try sendNamed(images.map(\.0), to: session, platform: platform, omitting: omitting)
         }
         log?("\(session.node.node): unpacking the bottom layer \(stages.ahead.layer.digest) while the rest streams in")
@@ -189,19 +197,19 @@ public struct ContainerdPreloader: Sendable {
         return try bottom + rest + sendNamed(images.map(\.0), to: session, platform: platform, omitting: omitting.union(layers))
     }
 
-    private func removeStaleStaging(_ names: [String], from session: NodeSession) {
-        let stale = ContainerdStages.stale(names, now: Date())
+    private func removeStaleStaging(_ listed: [CtrOutput.CheckRow], from session: NodeSession) {
+        let stale = ContainerdStages.stale(listed.map { ($0.name, $0.digest) }, now: Date())
         guard !stale.isEmpty else { return }
         log?("\(session.node.node): removing \(stale.joined(separator: ", ")), left by a preload killed between its imports")
         do { try session.remove(stale) } catch {
-            log?("could not remove \(stale.joined(separator: ", ")) (\(error)); they hold only an image's own content")
+            log?("\(session.node.node): could not remove \(stale.joined(separator: ", ")) (\(error)); they hold only an image's own content")
         }
     }
 
     private func removeStaging(_ stages: ContainerdStages, from session: NodeSession) {
-        let names = [stages.bottomName] + stages.restNames
+        let names = stages.namesToRemove
         do { try session.remove(names) } catch {
-            log?("could not remove the staging images \(names.joined(separator: ", ")) (\(error)); they hold only the image's own content")
+            log?("\(session.node.node): could not remove the staging images \(names.joined(separator: ", ")) (\(error)); they hold only the image's own content")
         }
     }
 

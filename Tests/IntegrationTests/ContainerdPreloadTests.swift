@@ -51,10 +51,17 @@ struct ContainerdPreloadTests {
     }
 
     /// The manifest digest the node's containerd lists under `image`, read on the host.
-    static func listedDigest(_ node: KindCluster.Node, _ image: String) throws -> String? {
-        let listed = try node.hostCtr(["-n", "k8s.io", "images", "ls"]).check().stdout
+    static func listedDigest(_ node: KindCluster.Node, _ image: String, namespace: String = "k8s.io") throws -> String? {
+        let listed = try node.hostCtr(["-n", namespace, "images", "ls"]).check().stdout
         return listed.split(separator: "\n").first { $0.hasPrefix(image + " ") }?
             .split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).first.map(String.init)
+    }
+
+    /// Its images first; containerd's garbage collector then takes their content and snapshots.
+    static func removeNamespace(_ namespace: String, on node: KindCluster.Node) {
+        let names = (try? node.hostCtr(["-n", namespace, "images", "ls", "-q"]).check().stdout.split(separator: "\n").map(String.init)) ?? []
+        if !names.isEmpty { _ = try? node.hostCtr(["-n", namespace, "images", "rm", "--sync"] + names) }
+        _ = try? node.hostCtr(["namespaces", "rm", namespace])
     }
 
     static func layers(_ built: Built, _ image: String) throws -> [(digest: String, size: Int)] {
@@ -145,6 +152,7 @@ struct ContainerdPreloadTests {
         try Self.built { built, image in
             let namespace = "sit-staged-\(UUID().uuidString.prefix(8).lowercased())"
             for node in cluster.nodes { try node.hostCtr(["namespaces", "create", namespace]).check() }
+            defer { for node in cluster.nodes { Self.removeNamespace(namespace, on: node) } }
             let (cold, report) = try Self.preload(built, cluster, image, ["--kind", "--cluster", cluster.name, "--namespace", namespace, "--verbose"])
             #expect(try #require(report, "\(cold)").nodes.allSatisfy { $0.images.map(\.outcome) == ["imported"] }, "\(cold)")
             for node in cluster.nodes {
@@ -169,6 +177,14 @@ struct ContainerdPreloadTests {
             #expect(warm.stderr.contains("removing \(killed)"), "\(warm.stderr)")
             let names = try node.hostCtr(["-n", namespace, "images", "ls", "-q"]).check().stdout.split(separator: "\n").map(String.init)
             #expect(!names.contains(killed) && names.contains(running) && names.contains(image), "\(names)")
+
+            // A running preload's staging name is about to go: never the source of a tag (the image
+            // goes again, though every blob is there).
+            try node.hostCtr(["-n", namespace, "images", "rm"] + names.filter { $0 != running }).check()
+            let (again, report2) = try Self.preload(built, cluster, image, ["--kind", "--cluster", cluster.name, "--nodes", node.container,
+                                                                           "--namespace", namespace])
+            #expect(try #require(report2, "\(again)").nodes.first?.images.map(\.outcome) == ["imported"], "\(again)")
+            #expect(try Self.listedDigest(node, image, namespace: namespace) == (try built.tool.manifestDigest(image)))
         }
     }
 
@@ -229,24 +245,34 @@ struct ContainerdPreloadTests {
     /// collector removes them between the listing and the import): the delta import fails on a
     /// missing digest, the incomplete image is removed, the full archive goes, and that containerd
     /// gets full archives from then on.
-    @Test("a blob the node listed but lost: the full archive, remembered")
-    func vanishedBlobFallsBackToTheFullArchive() throws {
+    /// In a namespace of its own, so that the base is there only when listed falsely: with every
+    /// layer lost, the import is one; with only the top one, the named import after the two staging
+    /// ones is what fails.
+    @Test("a blob the node listed but lost: the full archive, remembered", arguments: [true, false])
+    func vanishedBlobFallsBackToTheFullArchive(baseLost: Bool) throws {
         guard let cluster = try TestServices.kindCluster() else { return }
         try Self.built { built, image in
             let wrapper = try Self.ctrWrapper(in: built.dir, #"""
                 case "$*" in *"content ls"*) /usr/bin/ctr "$@" && cat /usr/local/bin/lost && echo; exit;; esac
                 """#)
-            try Self.layers(built, image).map(\.digest).joined(separator: "\n").write(to: wrapper.appending(path: "lost"), atomically: true, encoding: .utf8)
+            let layers = try Self.layers(built, image).map(\.digest)
+            let lost = baseLost ? layers : [layers.last!]
+            try lost.joined(separator: "\n").write(to: wrapper.appending(path: "lost"), atomically: true, encoding: .utf8)
+            let namespace = "sit-gone-\(UUID().uuidString.prefix(8).lowercased())"
+            try cluster.nodes[1].hostCtr(["namespaces", "create", namespace]).check()
+            defer { Self.removeNamespace(namespace, on: cluster.nodes[1]) }
             try Self.extraCluster("sitgone", cluster, [("worker", cluster.nodes[1], wrapper)]) { name in
-                let (first, report) = try Self.preload(built, cluster, image, ["--kind", "--cluster", name, "--verbose"])
+                let (first, report) = try Self.preload(built, cluster, image, ["--kind", "--cluster", name, "--namespace", namespace, "--verbose"])
                 let loaded = try #require(report, "\(first)").nodes[0].images[0]
                 #expect(first.stderr.contains("sending the full archive"), "\(first.stderr)")
+                let beforeFallback = first.stderr.components(separatedBy: "a blob it listed is gone")[0]
+                #expect(beforeFallback.contains("unpacking the bottom layer") != baseLost, "the failed import was staged unless the base was listed: \(first.stderr)")
                 #expect(loaded.blobsSent == loaded.blobsTotal, "\(first.stdout)")
-                #expect(try Self.listedDigest(cluster.nodes[1], image) == (try built.tool.manifestDigest(image)))
+                #expect(try Self.listedDigest(cluster.nodes[1], image, namespace: namespace) == (try built.tool.manifestDigest(image)))
 
                 try built.spark.changeJar("spark-sql_2.13-4.3.0.jar")
                 try built.tool.build(home: built.spark.home, base: built.base, tag: String(image.split(separator: ":").last!))
-                let (second, again) = try Self.preload(built, cluster, image, ["--kind", "--cluster", name, "--verbose"])
+                let (second, again) = try Self.preload(built, cluster, image, ["--kind", "--cluster", name, "--namespace", namespace, "--verbose"])
                 let reloaded = try #require(again, "\(second)").nodes[0].images[0]
                 #expect(!second.stderr.contains("sending the full archive"), "remembered, not found out again: \(second.stderr)")
                 #expect(reloaded.blobsSent == reloaded.blobsTotal, "\(second.stdout)")

@@ -46,6 +46,7 @@ struct BaseStageTests {
         let twoLayers = try fixture.image([base, jars])
         #expect(try Preloader.baseStage(of: [twoLayers], omitting: [base.digest], store: fixture.store) == nil, "the daemon holds the bottom layer")
         #expect(try Preloader.baseStage(of: [try fixture.image([base])], omitting: [], store: fixture.store) == nil, "nothing else to send")
+        #expect(try Preloader.baseStage(of: [twoLayers], omitting: [jars.digest], store: fixture.store) == nil, "the daemon holds the rest")
         let higherUp = try fixture.image([jars, base])
         #expect(try Preloader.baseStage(of: [twoLayers, higherUp], omitting: [], store: fixture.store) == nil,
                 "the second load would list the blob as held above another layer")
