@@ -80,12 +80,12 @@ public struct ArchiveDestination: Sendable {
             descriptors.append(Self.named(descriptor, reference.description))
             for blob in try store.reachableBlobs(from: descriptor) { blobs[blob.digest] = blob }
         }
-        var metadata: [(String, [UInt8])] = []
-        do {
-            metadata.append(("oci-layout", try CanonicalJSON.encode(ImageLayoutMarker())))
-            metadata.append(("index.json", try CanonicalJSON.encode(ImageIndex(manifests: descriptors))))
-            if format == .dockerArchive { metadata.append(("manifest.json", try CanonicalJSON.encode(dockerManifests))) }
-        } catch { throw .io("archive", "cannot encode the archive's index: \(error)") }
+        var metadata = try Self.layoutFiles(descriptors)
+        if format == .dockerArchive {
+            do { metadata.append(("manifest.json", try CanonicalJSON.encode(dockerManifests))) } catch {
+                throw .io("archive", "cannot encode the archive's manifest.json: \(error)")
+            }
+        }
         try writeArchive(into: sink, metadata: metadata, blobs: blobs.keys.sorted().filter { !omitting.contains($0) })
     }
 
@@ -94,13 +94,16 @@ public struct ArchiveDestination: Sendable {
     /// for this archive alone.
     public func writeOCIArchive(_ manifests: [(name: String, descriptor: Descriptor)], blobs: [Digest],
                                 made: [Digest: [UInt8]] = [:], into sink: any ByteSink) throws(StoreError) {
-        let index: [UInt8]
-        do { index = try CanonicalJSON.encode(ImageIndex(manifests: manifests.map { Self.named($0.descriptor, $0.name) })) } catch {
-            throw .io("archive", "cannot encode the archive's index: \(error)")
-        }
-        let layout: [UInt8]
-        do { layout = try CanonicalJSON.encode(ImageLayoutMarker()) } catch { throw .io("archive", "\(error)") }
-        try writeArchive(into: sink, metadata: [("oci-layout", layout), ("index.json", index)], blobs: blobs, made: made)
+        try writeArchive(into: sink, metadata: try Self.layoutFiles(manifests.map { Self.named($0.descriptor, $0.name) }),
+                         blobs: blobs, made: made)
+    }
+
+    /// An OCI layout's `oci-layout` and `index.json` for these manifests.
+    private static func layoutFiles(_ manifests: [Descriptor]) throws(StoreError) -> [(String, [UInt8])] {
+        do {
+            return [("oci-layout", try CanonicalJSON.encode(ImageLayoutMarker())),
+                    ("index.json", try CanonicalJSON.encode(ImageIndex(manifests: manifests)))]
+        } catch { throw .io("archive", "cannot encode the archive's index: \(error)") }
     }
 
     /// The descriptor under `name`, for OCI tools and for containerd's import.
